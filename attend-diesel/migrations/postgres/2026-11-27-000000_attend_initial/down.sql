@@ -1,0 +1,9 @@
+DROP TABLE attend_jobs;
+DROP TABLE attend_join_clicks;
+DROP TABLE attend_manual_links;
+DROP TABLE attend_report_rows;
+DROP TABLE attend_participant_events;
+DROP TABLE attend_instances;
+DROP TABLE attend_webhooks;
+DROP TABLE attend_registrations;
+DROP TABLE attend_meetings;

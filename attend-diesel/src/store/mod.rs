@@ -1,0 +1,256 @@
+//! [`DieselStore`]: the pool, the blocking bridge, and the write-transaction rule. The trait
+//! implementations live in the submodules, one per core trait.
+
+use std::sync::Arc;
+
+use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
+use crate::connection::{AnyConnection, BackendKind, DatabaseUrl};
+use crate::directory::{HostUserDirectory, HostUsersTable};
+use crate::error::DieselStoreError;
+use crate::ident::Ident;
+use crate::migrations;
+use crate::options::Options;
+use crate::pool::{Pool, build_pool};
+
+mod attendance;
+mod jobs;
+mod meetings;
+mod privacy;
+mod registrations;
+mod webhooks;
+
+/// attend's storage on SQLite or PostgreSQL: implements every core storage trait
+/// (`MeetingStore`, `RegistrationStore`, `WebhookInbox`, `AttendanceStore`, `JobQueue`,
+/// `Privacy`, hence `Store`).
+///
+/// Cheap to clone (the pool is shared). Every call checks out a pooled connection inside
+/// `tokio::task::spawn_blocking`, so it never blocks the async executor; it must therefore be
+/// called from within a Tokio runtime (actix-web's runtime is one).
+#[derive(Clone)]
+pub struct DieselStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    backend: BackendKind,
+}
+
+impl std::fmt::Debug for DieselStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.inner.pool.state();
+        f.debug_struct("DieselStore")
+            .field("backend", &self.inner.backend)
+            .field("connections", &state.connections)
+            .field("idle_connections", &state.idle_connections)
+            .finish()
+    }
+}
+
+impl DieselStore {
+    /// Connects to `url` (see [`DatabaseUrl`] for the accepted forms), builds the pool, and
+    /// applies pending migrations unless [`Options::run_migrations`] is off.
+    ///
+    /// # Errors
+    /// `UnsupportedUrl` / `InvalidOption` for bad input; `Pool` or `Connect` (retryable) when
+    /// the database cannot be reached within the connection timeout; `Migration` when a
+    /// migration fails.
+    pub async fn connect(url: &str, options: Options) -> Result<Self, DieselStoreError> {
+        let url = url.to_owned();
+        tokio::task::spawn_blocking(move || Self::connect_blocking(&url, options)).await?
+    }
+
+    /// [`connect`](Self::connect) for synchronous start-up code (no Tokio runtime needed).
+    ///
+    /// # Errors
+    /// As for [`connect`](Self::connect).
+    pub fn connect_blocking(url: &str, options: Options) -> Result<Self, DieselStoreError> {
+        let url = DatabaseUrl::parse(url)?;
+        let pg_schema = match (&options.postgres_schema, url.backend()) {
+            (Some(name), BackendKind::Postgres) => Some(
+                Ident::new("postgres schema", name)
+                    .map_err(|e| DieselStoreError::InvalidOption(e.to_string()))?,
+            ),
+            _ => None,
+        };
+        if let Some(schema) = &pg_schema
+            && options.run_migrations
+        {
+            // Before the pool: its customizer already sets `search_path` to this schema.
+            let mut conn = url.establish()?;
+            diesel::connection::SimpleConnection::batch_execute(
+                &mut conn,
+                &format!("CREATE SCHEMA IF NOT EXISTS {schema};"),
+            )?;
+        }
+        let pool = build_pool(&url, &options, pg_schema)?;
+        let store = Self {
+            inner: Arc::new(Inner {
+                pool,
+                backend: url.backend(),
+            }),
+        };
+        if options.run_migrations {
+            let mut conn = store.inner.pool.get()?;
+            migrations::run_migrations(&mut conn)?;
+        }
+        Ok(store)
+    }
+
+    /// Which backend the store talks to.
+    pub fn backend(&self) -> BackendKind {
+        self.inner.backend
+    }
+
+    /// The connection pool, for hosts that keep their own tables in the same database
+    /// (clone it freely). Prefer [`with_conn`](Self::with_conn) from async code: checking
+    /// out a connection blocks.
+    ///
+    /// With in-memory SQLite the pool holds exactly one connection: hold a checked-out
+    /// connection only briefly, and never across a call into the store, or that call waits
+    /// for the connection timeout and fails.
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool and returns its result.
+    ///
+    /// For hosts' own queries on the shared database. `f` sees the same connection variant as
+    /// attend ([`AnyConnection`]); match on it for backend-specific SQL. To write on SQLite,
+    /// use [`with_transaction`](Self::with_transaction), which takes the write lock up front.
+    ///
+    /// ```no_run
+    /// # async fn demo(store: attend_diesel::DieselStore) -> Result<(), attend_diesel::DieselStoreError> {
+    /// use diesel::prelude::*;
+    /// use diesel::sql_types::BigInt;
+    ///
+    /// #[derive(QueryableByName)]
+    /// struct Count {
+    ///     #[diesel(sql_type = BigInt)]
+    ///     n: i64,
+    /// }
+    /// let users = store
+    ///     .with_conn(|conn| {
+    ///         diesel::sql_query("SELECT COUNT(*) AS n FROM users").get_result::<Count>(conn)
+    ///     })
+    ///     .await?;
+    /// println!("{} users", users.n);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// `Pool` (retryable) when no connection is free within the connection timeout, `Task` if
+    /// `f` panicked, or `f`'s own error converted with `Into`.
+    pub async fn with_conn<T, E, F>(&self, f: F) -> Result<T, DieselStoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        E: Into<DieselStoreError>,
+        T: Send + 'static,
+    {
+        self.run(move |conn| f(conn).map_err(Into::into)).await
+    }
+
+    /// Like [`with_conn`](Self::with_conn), inside a write transaction: `BEGIN IMMEDIATE` on
+    /// SQLite (the write lock is taken at the start, so the transaction never fails half-way
+    /// with `database is locked`), a plain transaction on PostgreSQL. Committed when `f`
+    /// returns `Ok`, rolled back on `Err`.
+    ///
+    /// # Errors
+    /// As for [`with_conn`](Self::with_conn); `Query` if `BEGIN` or `COMMIT` fails
+    /// (retryable when the database is busy).
+    pub async fn with_transaction<T, E, F>(&self, f: F) -> Result<T, DieselStoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        E: Into<DieselStoreError>,
+        T: Send + 'static,
+    {
+        self.write(move |conn| f(conn).map_err(Into::into)).await
+    }
+
+    /// Applies pending migrations now (for hosts that connect with
+    /// [`Options::run_migrations`]`(false)` and migrate in a deploy step). Returns the
+    /// versions applied.
+    ///
+    /// # Errors
+    /// As for [`run_migrations`](crate::run_migrations).
+    pub async fn run_migrations(&self) -> Result<Vec<String>, DieselStoreError> {
+        self.run(migrations::run_migrations).await
+    }
+
+    /// A [`HostUserDirectory`] over the host's users table in this same database, sharing
+    /// this store's pool.
+    pub fn user_directory(&self, table: HostUsersTable) -> HostUserDirectory {
+        HostUserDirectory::new(self.inner.pool.clone(), table)
+    }
+
+    /// Runs `f` on a pooled connection in the blocking thread pool.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, DieselStoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, DieselStoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.inner.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` in a write transaction (see [`write_transaction`]) in the blocking pool.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, DieselStoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, DieselStoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| write_transaction(conn, f)).await
+    }
+}
+
+/// Runs `f` in a transaction that may write.
+///
+/// On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction that reads first and writes
+/// later cannot upgrade its lock while another connection writes, and fails at once with
+/// `database is locked` without consulting `busy_timeout`; an immediate one waits for the
+/// write lock (up to `busy_timeout`) before doing anything. On PostgreSQL it is a plain
+/// `BEGIN` (READ COMMITTED); the queries themselves take the row locks they need.
+pub(crate) fn write_transaction<T, F>(conn: &mut AnyConnection, f: F) -> Result<T, DieselStoreError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, DieselStoreError>,
+{
+    match conn {
+        AnyConnection::Postgresql(_) => conn.transaction(f),
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => {
+                    <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    match <AnyConnection as Connection>::TransactionManager::rollback_transaction(
+                        conn,
+                    ) {
+                        Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+                        Err(rollback) => Err(rollback.into()),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs a statement on whichever backend the connection is, for the few queries that
+/// MultiConnection's common subset cannot express (`ON CONFLICT`). The macro body is
+/// compiled once per backend.
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::connection::AnyConnection::Postgresql($c) => $body,
+            $crate::connection::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use per_backend;

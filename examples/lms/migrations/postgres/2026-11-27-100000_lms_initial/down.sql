@@ -1,0 +1,4 @@
+DROP TABLE lms_settings;
+DROP TABLE enrollments;
+DROP TABLE courses;
+DROP TABLE users;

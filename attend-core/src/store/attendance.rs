@@ -1,0 +1,234 @@
+//! What happened in meetings: instances, participant events, report rows, manual links and
+//! join-link clicks ([`AttendanceStore`]).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{Entity, StoreError, StoreResult, WebhookId};
+use crate::model::{IdentityHints, InstanceId, InstanceState, MeetingId, ParticipantEvent, UserId};
+
+/// One instance (one Zoom `uuid`) of a linked meeting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceRecord {
+    /// The linked meeting.
+    pub meeting: MeetingId,
+    /// Zoom's instance uuid (globally unique).
+    pub uuid: InstanceId,
+    /// The earliest start seen (`object.start_time` of `meeting.started`).
+    pub started_at: Option<DateTime<Utc>>,
+    /// The latest end seen (`object.end_time` of `meeting.ended`).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// `Live` until an end is known, then `Provisional`, `Final` once finalized. Never goes
+    /// back.
+    pub state: InstanceState,
+    /// When the instance was last finalized (report merged, or grace period over).
+    pub reconciled_at: Option<DateTime<Utc>>,
+    /// When the row was last written.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What one observation says about an instance; merged into the stored row by
+/// [`AttendanceStore::upsert_instance`] (see [`merge_instance`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceUpdate {
+    /// The linked meeting.
+    pub meeting: MeetingId,
+    /// Zoom's instance uuid.
+    pub uuid: InstanceId,
+    /// A start time, if this observation carries one.
+    pub started_at: Option<DateTime<Utc>>,
+    /// An end time, if this observation carries one.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Now (becomes `updated_at`).
+    pub at: DateTime<Utc>,
+}
+
+fn state_rank(state: InstanceState) -> u8 {
+    match state {
+        InstanceState::Live => 0,
+        InstanceState::Provisional => 1,
+        InstanceState::Final => 2,
+    }
+}
+
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn latest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The merge rule of [`AttendanceStore::upsert_instance`], as a pure function that backends
+/// may call inside their transaction.
+///
+/// The result does not depend on the order observations arrive in (apart from `updated_at`,
+/// which is the update's `at`): `started_at` is the earliest start seen, `ended_at` the latest
+/// end seen, and the state is the furthest of the stored state and `Provisional` when an end
+/// is known (`Live` otherwise); a `Final` instance stays `Final`.
+///
+/// `Conflict` if `existing` belongs to another meeting than the update.
+pub fn merge_instance(
+    existing: Option<&InstanceRecord>,
+    update: &InstanceUpdate,
+) -> StoreResult<InstanceRecord> {
+    if let Some(existing) = existing
+        && existing.meeting != update.meeting
+    {
+        return Err(StoreError::conflict(
+            Entity::Instance,
+            "instance uuid already belongs to another meeting",
+        ));
+    }
+    let started_at = earliest(existing.and_then(|e| e.started_at), update.started_at);
+    let ended_at = latest(existing.and_then(|e| e.ended_at), update.ended_at);
+    let observed = if ended_at.is_some() {
+        InstanceState::Provisional
+    } else {
+        InstanceState::Live
+    };
+    let state = match existing {
+        Some(e) if state_rank(e.state) > state_rank(observed) => e.state,
+        _ => observed,
+    };
+    Ok(InstanceRecord {
+        meeting: update.meeting.clone(),
+        uuid: update.uuid.clone(),
+        started_at,
+        ended_at,
+        state,
+        reconciled_at: existing.and_then(|e| e.reconciled_at),
+        updated_at: update.at,
+    })
+}
+
+/// A normalized participant event as stored.
+///
+/// Events are deduplicated on `(event.instance, event.connection, event.action, event.at)`:
+/// the first stored copy wins, including its hints and source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// The linked meeting.
+    pub meeting: MeetingId,
+    /// The normalized event.
+    pub event: ParticipantEvent,
+    /// The raw webhook it was parsed from, if any.
+    pub source: Option<WebhookId>,
+}
+
+/// One row of Zoom's participant report for an instance (one connection's stay).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportRow {
+    /// Identity hints of the row: `registrant_id`, `customer_key`, `email`, `user_name`,
+    /// `participant_user_id`, `zoom_user_id` (the report's `user_id`), `participant_uuid`.
+    pub hints: IdentityHints,
+    /// `join_time`.
+    pub join: DateTime<Utc>,
+    /// `leave_time`.
+    pub leave: DateTime<Utc>,
+}
+
+/// An instructor's link of an unmatched participant to a host user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManualLink {
+    /// The linked meeting.
+    pub meeting: MeetingId,
+    /// The unmatched participant's person key (as shown in the unmatched list).
+    pub participant_key: String,
+    /// The host user the participant is.
+    pub user: UserId,
+    /// The host user (instructor, admin) who made the link.
+    pub linked_by: UserId,
+    /// When the link was made.
+    pub linked_at: DateTime<Utc>,
+}
+
+/// A host user opened their personal join link. No IP address or user agent is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JoinClick {
+    /// The linked meeting.
+    pub meeting: MeetingId,
+    /// The host user who clicked.
+    pub user: UserId,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Storage of what happened in meetings.
+///
+/// Every write here is idempotent or order-independent, so that webhook retries, report
+/// re-fetches and crashes between steps end in the state of one clean pass. Times round-trip
+/// with at least microsecond precision. All methods are safe to call concurrently; only
+/// `Unavailable` errors are retryable.
+#[async_trait]
+pub trait AttendanceStore: Send + Sync {
+    /// Creates or updates the instance `update.uuid` by the rule of [`merge_instance`], and
+    /// returns the stored row.
+    ///
+    /// Observations may arrive in any order and any number of times: a late `started` after
+    /// `ended` keeps `ended_at`, the earliest start wins, the state never goes back.
+    /// Concurrent upserts of one uuid must not lose either side's times. `Conflict` if the uuid
+    /// belongs to another meeting; `NotFound` if the meeting does not exist.
+    async fn upsert_instance(&self, update: &InstanceUpdate) -> StoreResult<InstanceRecord>;
+
+    /// Marks an instance `Final` and sets `reconciled_at` to the later of the stored value and
+    /// `at`; returns the stored row. Idempotent. `NotFound` if there is no such instance.
+    async fn finalize_instance(
+        &self,
+        uuid: &InstanceId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<InstanceRecord>;
+
+    /// The instance; `None` if there is none.
+    async fn get_instance(&self, uuid: &InstanceId) -> StoreResult<Option<InstanceRecord>>;
+
+    /// The instances of a meeting, by `started_at` ascending, instances without a start last
+    /// (ties in any order); empty if none.
+    async fn list_instances(&self, meeting: &MeetingId) -> StoreResult<Vec<InstanceRecord>>;
+
+    /// Stores participant events, skipping any whose `(instance, connection, action, at)` is
+    /// already stored (also within `events`), and returns how many were newly stored.
+    ///
+    /// Atomic: on error nothing is stored. Storing the same events again returns 0 and changes
+    /// nothing. Events may precede their instance row (no instance needs to exist); `NotFound`
+    /// if an event's meeting does not exist.
+    async fn insert_participant_events(&self, events: &[StoredEvent]) -> StoreResult<u64>;
+
+    /// The events of one instance, by `at` ascending (ties in any order); empty if none.
+    async fn list_participant_events(&self, instance: &InstanceId)
+    -> StoreResult<Vec<StoredEvent>>;
+
+    /// Replaces all report rows of `instance` with `rows`, atomically: a re-fetch of the same
+    /// report leaves the same rows, and an empty `rows` clears them. Readers see either the old
+    /// or the new set, never a mix. `NotFound` if the meeting does not exist.
+    async fn replace_report_rows(
+        &self,
+        meeting: &MeetingId,
+        instance: &InstanceId,
+        rows: &[ReportRow],
+    ) -> StoreResult<()>;
+
+    /// The report rows of one instance, by `join` ascending (ties in any order); empty if none
+    /// were stored (or the stored report was empty).
+    async fn list_report_rows(&self, instance: &InstanceId) -> StoreResult<Vec<ReportRow>>;
+
+    /// Creates or replaces the link for `(link.meeting, link.participant_key)`: one link per
+    /// participant key, the last write wins. `NotFound` if the meeting does not exist.
+    async fn upsert_manual_link(&self, link: &ManualLink) -> StoreResult<()>;
+
+    /// The manual links of a meeting, in any order; empty if none.
+    async fn list_manual_links(&self, meeting: &MeetingId) -> StoreResult<Vec<ManualLink>>;
+
+    /// Records one click of a personal join link. Every call adds a row (clicks are counted,
+    /// not deduplicated). `NotFound` if the meeting does not exist.
+    async fn record_join_click(&self, click: &JoinClick) -> StoreResult<()>;
+
+    /// The join-link clicks of a meeting, oldest first (ties in any order); empty if none.
+    async fn list_join_clicks(&self, meeting: &MeetingId) -> StoreResult<Vec<JoinClick>>;
+}

@@ -1,1 +1,10 @@
-//! placeholder
+//! # attend-actix
+//!
+//! (Crate guide written as the routes land.)
+
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod auth;
+pub mod dto;
+pub mod error;

@@ -6,5 +6,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
+mod convert;
 pub mod dto;
 pub mod error;
+mod html;
+pub mod telemetry;

@@ -232,3 +232,83 @@ pub trait AttendanceStore: Send + Sync {
     /// The join-link clicks of a meeting, oldest first (ties in any order); empty if none.
     async fn list_join_clicks(&self, meeting: &MeetingId) -> StoreResult<Vec<JoinClick>>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_700_000_000 + s, 0).expect("valid time")
+    }
+
+    fn update(start: Option<i64>, end: Option<i64>, at: i64) -> InstanceUpdate {
+        InstanceUpdate {
+            meeting: MeetingId::from("m1"),
+            uuid: InstanceId::from("u1"),
+            started_at: start.map(t),
+            ended_at: end.map(t),
+            at: t(at),
+        }
+    }
+
+    fn fold(updates: &[InstanceUpdate]) -> InstanceRecord {
+        let mut row: Option<InstanceRecord> = None;
+        for u in updates {
+            row = Some(merge_instance(row.as_ref(), u).expect("same meeting"));
+        }
+        row.expect("at least one update")
+    }
+
+    #[test]
+    fn late_start_keeps_end_and_earliest_start_wins() {
+        let ended_first = fold(&[update(None, Some(3600), 10), update(Some(5), None, 20)]);
+        assert_eq!(ended_first.started_at, Some(t(5)));
+        assert_eq!(ended_first.ended_at, Some(t(3600)));
+        assert_eq!(ended_first.state, InstanceState::Provisional);
+
+        let restarted = fold(&[update(Some(60), None, 1), update(Some(0), None, 2)]);
+        assert_eq!(restarted.started_at, Some(t(0)));
+        assert_eq!(restarted.state, InstanceState::Live);
+    }
+
+    #[test]
+    fn every_order_gives_the_same_times_and_state() {
+        let ups = [
+            update(Some(0), None, 1),
+            update(None, Some(100), 2),
+            update(Some(0), None, 3),
+            update(None, Some(90), 4),
+        ];
+        let reference = fold(&ups);
+        let orders = [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]];
+        for order in orders {
+            let row = fold(&order.map(|i| ups[i].clone()));
+            assert_eq!(
+                (row.started_at, row.ended_at, row.state),
+                (reference.started_at, reference.ended_at, reference.state),
+                "order {order:?}"
+            );
+        }
+        assert_eq!(reference.ended_at, Some(t(100)));
+    }
+
+    #[test]
+    fn final_never_goes_back_and_reconciled_at_is_kept() {
+        let mut row = fold(&[update(Some(0), Some(100), 1)]);
+        row.state = InstanceState::Final;
+        row.reconciled_at = Some(t(200));
+        let merged = merge_instance(Some(&row), &update(Some(0), None, 300)).expect("merge");
+        assert_eq!(merged.state, InstanceState::Final);
+        assert_eq!(merged.reconciled_at, Some(t(200)));
+        assert_eq!(merged.updated_at, t(300));
+    }
+
+    #[test]
+    fn another_meeting_is_a_conflict() {
+        let row = fold(&[update(Some(0), None, 1)]);
+        let mut other = update(None, Some(5), 2);
+        other.meeting = MeetingId::from("m2");
+        let err = merge_instance(Some(&row), &other).expect_err("conflict");
+        assert!(err.is_conflict());
+    }
+}

@@ -39,7 +39,7 @@ pub(crate) fn u32_col(entity: Entity, what: &str, v: i64) -> Result<u32, DieselS
 /// ASCII lower case: the comparison key for emails, identical on both backends (SQL `lower()`
 /// differs between SQLite and PostgreSQL for non-ASCII letters).
 pub(crate) fn email_key(email: &str) -> String {
-    email.trim().to_ascii_lowercase()
+    email.to_ascii_lowercase()
 }
 
 macro_rules! enum_codec {

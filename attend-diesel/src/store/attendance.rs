@@ -1,1 +1,522 @@
-//! (being written)
+//! `AttendanceStore`: instances, participant events, report rows, manual links, join clicks.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use attend_core::model::{
+    ConnectionKey, IdentityHints, InstanceId, InstanceState, MeetingId, ParticipantAction,
+    ParticipantEvent, UserId,
+};
+use attend_core::store::{
+    AttendanceStore, Entity, InstanceRecord, InstanceUpdate, JoinClick, ManualLink, ReportRow,
+    StoreResult, StoredEvent, WebhookId, merge_instance,
+};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::meetings::require_meeting;
+use super::{DieselStore, per_backend};
+use crate::codec::{Codec, email_key, micros, opt_micros, opt_time, time};
+use crate::connection::AnyConnection;
+use crate::error::DieselStoreError;
+use crate::schema::{
+    attend_instances as i, attend_join_clicks as jc, attend_manual_links as ml,
+    attend_participant_events as pe, attend_report_rows as rr,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Instances
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = i, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct InstanceRow {
+    uuid: String,
+    meeting_id: String,
+    started_at: Option<i64>,
+    ended_at: Option<i64>,
+    state: String,
+    reconciled_at: Option<i64>,
+    updated_at: i64,
+}
+
+impl InstanceRow {
+    fn from_record(x: &InstanceRecord) -> Self {
+        Self {
+            uuid: x.uuid.0.clone(),
+            meeting_id: x.meeting.0.clone(),
+            started_at: opt_micros(x.started_at),
+            ended_at: opt_micros(x.ended_at),
+            state: x.state.encode().to_owned(),
+            reconciled_at: opt_micros(x.reconciled_at),
+            updated_at: micros(x.updated_at),
+        }
+    }
+
+    fn into_record(self) -> Result<InstanceRecord, DieselStoreError> {
+        const E: Entity = Entity::Instance;
+        Ok(InstanceRecord {
+            meeting: MeetingId(self.meeting_id),
+            uuid: InstanceId(self.uuid),
+            started_at: opt_time(E, self.started_at)?,
+            ended_at: opt_time(E, self.ended_at)?,
+            state: InstanceState::decode(&self.state)?,
+            reconciled_at: opt_time(E, self.reconciled_at)?,
+            updated_at: time(E, self.updated_at)?,
+        })
+    }
+}
+
+/// The instance row, locked for the rest of the transaction on PostgreSQL (`FOR UPDATE`; on
+/// SQLite the immediate transaction already excludes other writers).
+fn lock_instance(
+    conn: &mut AnyConnection,
+    uuid: &str,
+) -> Result<Option<InstanceRecord>, DieselStoreError> {
+    let row = match conn {
+        AnyConnection::Postgresql(c) => i::table
+            .find(uuid)
+            .select(InstanceRow::as_select())
+            .for_update()
+            .first(c)
+            .optional()?,
+        AnyConnection::Sqlite(c) => i::table
+            .find(uuid)
+            .select(InstanceRow::as_select())
+            .first(c)
+            .optional()?,
+    };
+    row.map(InstanceRow::into_record).transpose()
+}
+
+fn save_instance(conn: &mut AnyConnection, x: &InstanceRecord) -> Result<(), DieselStoreError> {
+    let row = InstanceRow::from_record(x);
+    diesel::update(i::table.find(&row.uuid))
+        .set((
+            i::started_at.eq(row.started_at),
+            i::ended_at.eq(row.ended_at),
+            i::state.eq(&row.state),
+            i::reconciled_at.eq(row.reconciled_at),
+            i::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn upsert_instance_tx(
+    conn: &mut AnyConnection,
+    update: &InstanceUpdate,
+) -> Result<InstanceRecord, DieselStoreError> {
+    require_meeting(conn, update.meeting.as_str())?;
+    if let Some(existing) = lock_instance(conn, update.uuid.as_str())? {
+        let merged = merge_instance(Some(&existing), update).map_err(conflict_from_core)?;
+        save_instance(conn, &merged)?;
+        return Ok(merged);
+    }
+    let fresh = merge_instance(None, update).map_err(conflict_from_core)?;
+    let row = InstanceRow::from_record(&fresh);
+    let inserted = per_backend!(conn, |c| diesel::insert_into(i::table)
+        .values(&row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    if inserted == 1 {
+        return Ok(fresh);
+    }
+    // PostgreSQL only: another transaction inserted the row between our SELECT and INSERT
+    // (the INSERT waited for its commit). Merge into the committed row under a lock.
+    let existing = lock_instance(conn, update.uuid.as_str())?
+        .ok_or_else(|| DieselStoreError::not_found(Entity::Instance))?;
+    let merged = merge_instance(Some(&existing), update).map_err(conflict_from_core)?;
+    save_instance(conn, &merged)?;
+    Ok(merged)
+}
+
+/// `merge_instance` only fails with `Conflict`; carried through as ours.
+fn conflict_from_core(e: attend_core::store::StoreError) -> DieselStoreError {
+    DieselStoreError::conflict(Entity::Instance, e.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Participant events and report rows (identity hints are columns, not JSON, so that erasure
+// can find a user's rows with indexed comparisons)
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = pe, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct EventRow {
+    meeting_id: String,
+    instance_uuid: String,
+    connection_key: String,
+    action: String,
+    occurred_at: i64,
+    registrant_id: Option<String>,
+    customer_key: Option<String>,
+    email: Option<String>,
+    email_lower: Option<String>,
+    participant_user_id: Option<String>,
+    participant_uuid: Option<String>,
+    zoom_user_id: Option<String>,
+    user_name: Option<String>,
+    source_webhook_id: Option<i64>,
+}
+
+impl EventRow {
+    fn from_stored(x: &StoredEvent) -> Self {
+        let h = &x.event.hints;
+        Self {
+            meeting_id: x.meeting.0.clone(),
+            instance_uuid: x.event.instance.0.clone(),
+            connection_key: x.event.connection.0.clone(),
+            action: x.event.action.encode().to_owned(),
+            occurred_at: micros(x.event.at),
+            registrant_id: h.registrant_id.clone(),
+            customer_key: h.customer_key.clone(),
+            email: h.email.clone(),
+            email_lower: h.email.as_deref().map(email_key),
+            participant_user_id: h.participant_user_id.clone(),
+            participant_uuid: h.participant_uuid.clone(),
+            zoom_user_id: h.zoom_user_id.clone(),
+            user_name: h.user_name.clone(),
+            source_webhook_id: x.source.map(|id| id.0),
+        }
+    }
+
+    fn into_stored(self) -> Result<StoredEvent, DieselStoreError> {
+        Ok(StoredEvent {
+            meeting: MeetingId(self.meeting_id),
+            event: ParticipantEvent {
+                instance: InstanceId(self.instance_uuid),
+                connection: ConnectionKey(self.connection_key),
+                action: ParticipantAction::decode(&self.action)?,
+                at: time(Entity::ParticipantEvent, self.occurred_at)?,
+                hints: IdentityHints {
+                    registrant_id: self.registrant_id,
+                    customer_key: self.customer_key,
+                    email: self.email,
+                    participant_user_id: self.participant_user_id,
+                    participant_uuid: self.participant_uuid,
+                    zoom_user_id: self.zoom_user_id,
+                    user_name: self.user_name,
+                },
+            },
+            source: self.source_webhook_id.map(WebhookId),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = rr, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct ReportRowRow {
+    meeting_id: String,
+    instance_uuid: String,
+    join_at: i64,
+    leave_at: i64,
+    registrant_id: Option<String>,
+    customer_key: Option<String>,
+    email: Option<String>,
+    email_lower: Option<String>,
+    participant_user_id: Option<String>,
+    participant_uuid: Option<String>,
+    zoom_user_id: Option<String>,
+    user_name: Option<String>,
+}
+
+impl ReportRowRow {
+    fn new(meeting: &str, instance: &str, x: &ReportRow) -> Self {
+        let h = &x.hints;
+        Self {
+            meeting_id: meeting.to_owned(),
+            instance_uuid: instance.to_owned(),
+            join_at: micros(x.join),
+            leave_at: micros(x.leave),
+            registrant_id: h.registrant_id.clone(),
+            customer_key: h.customer_key.clone(),
+            email: h.email.clone(),
+            email_lower: h.email.as_deref().map(email_key),
+            participant_user_id: h.participant_user_id.clone(),
+            participant_uuid: h.participant_uuid.clone(),
+            zoom_user_id: h.zoom_user_id.clone(),
+            user_name: h.user_name.clone(),
+        }
+    }
+
+    fn into_report_row(self) -> Result<ReportRow, DieselStoreError> {
+        const E: Entity = Entity::ReportRow;
+        Ok(ReportRow {
+            hints: IdentityHints {
+                registrant_id: self.registrant_id,
+                customer_key: self.customer_key,
+                email: self.email,
+                participant_user_id: self.participant_user_id,
+                participant_uuid: self.participant_uuid,
+                zoom_user_id: self.zoom_user_id,
+                user_name: self.user_name,
+            },
+            join: time(E, self.join_at)?,
+            leave: time(E, self.leave_at)?,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manual links and join clicks
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = ml, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct ManualLinkRow {
+    meeting_id: String,
+    participant_key: String,
+    user_id: String,
+    linked_by: String,
+    linked_at: i64,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = jc, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct JoinClickRow {
+    meeting_id: String,
+    user_id: String,
+    clicked_at: i64,
+}
+
+#[async_trait]
+impl AttendanceStore for DieselStore {
+    async fn upsert_instance(&self, update: &InstanceUpdate) -> StoreResult<InstanceRecord> {
+        let update = update.clone();
+        Ok(self
+            .write(move |conn| upsert_instance_tx(conn, &update))
+            .await?)
+    }
+
+    async fn finalize_instance(
+        &self,
+        uuid: &InstanceId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<InstanceRecord> {
+        let uuid = uuid.0.clone();
+        Ok(self
+            .write(move |conn| {
+                let mut x = lock_instance(conn, &uuid)?
+                    .ok_or_else(|| DieselStoreError::not_found(Entity::Instance))?;
+                x.state = InstanceState::Final;
+                x.reconciled_at = Some(x.reconciled_at.map_or(at, |r| r.max(at)));
+                x.updated_at = at;
+                save_instance(conn, &x)?;
+                Ok(x)
+            })
+            .await?)
+    }
+
+    async fn get_instance(&self, uuid: &InstanceId) -> StoreResult<Option<InstanceRecord>> {
+        let uuid = uuid.0.clone();
+        let row = self
+            .run(move |conn| {
+                Ok(i::table
+                    .find(uuid)
+                    .select(InstanceRow::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        Ok(row.map(InstanceRow::into_record).transpose()?)
+    }
+
+    async fn list_instances(&self, meeting: &MeetingId) -> StoreResult<Vec<InstanceRecord>> {
+        let meeting = meeting.0.clone();
+        let rows: Vec<InstanceRow> = self
+            .run(move |conn| {
+                Ok(i::table
+                    .filter(i::meeting_id.eq(meeting))
+                    .select(InstanceRow::as_select())
+                    .load(conn)?)
+            })
+            .await?;
+        let mut out = rows
+            .into_iter()
+            .map(InstanceRow::into_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        // NULLs sort differently on the two backends: order here (no start = last).
+        out.sort_by(|a, b| {
+            (a.started_at.is_none(), a.started_at, &a.uuid).cmp(&(
+                b.started_at.is_none(),
+                b.started_at,
+                &b.uuid,
+            ))
+        });
+        Ok(out)
+    }
+
+    async fn insert_participant_events(&self, events: &[StoredEvent]) -> StoreResult<u64> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<EventRow> = events.iter().map(EventRow::from_stored).collect();
+        Ok(self
+            .write(move |conn| {
+                let meetings: BTreeSet<&str> = rows.iter().map(|r| r.meeting_id.as_str()).collect();
+                for meeting in meetings {
+                    require_meeting(conn, meeting)?;
+                }
+                // One statement per event inside one transaction: duplicates (stored before or
+                // earlier in this batch) hit the UNIQUE key and insert nothing.
+                let mut inserted = 0u64;
+                for row in &rows {
+                    let n = per_backend!(conn, |c| diesel::insert_into(pe::table)
+                        .values(row)
+                        .on_conflict_do_nothing()
+                        .execute(c))?;
+                    inserted += n as u64;
+                }
+                Ok(inserted)
+            })
+            .await?)
+    }
+
+    async fn list_participant_events(
+        &self,
+        instance: &InstanceId,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let instance = instance.0.clone();
+        let rows: Vec<EventRow> = self
+            .run(move |conn| {
+                Ok(pe::table
+                    .filter(pe::instance_uuid.eq(instance))
+                    .order((pe::occurred_at, pe::id))
+                    .select(EventRow::as_select())
+                    .load(conn)?)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(EventRow::into_stored)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn replace_report_rows(
+        &self,
+        meeting: &MeetingId,
+        instance: &InstanceId,
+        rows: &[ReportRow],
+    ) -> StoreResult<()> {
+        let meeting = meeting.0.clone();
+        let instance = instance.0.clone();
+        let rows: Vec<ReportRowRow> = rows
+            .iter()
+            .map(|x| ReportRowRow::new(&meeting, &instance, x))
+            .collect();
+        self.write(move |conn| {
+            require_meeting(conn, &meeting)?;
+            diesel::delete(rr::table.filter(rr::instance_uuid.eq(&instance))).execute(conn)?;
+            for row in &rows {
+                diesel::insert_into(rr::table).values(row).execute(conn)?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn list_report_rows(&self, instance: &InstanceId) -> StoreResult<Vec<ReportRow>> {
+        let instance = instance.0.clone();
+        let rows: Vec<ReportRowRow> = self
+            .run(move |conn| {
+                Ok(rr::table
+                    .filter(rr::instance_uuid.eq(instance))
+                    .order((rr::join_at, rr::id))
+                    .select(ReportRowRow::as_select())
+                    .load(conn)?)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(ReportRowRow::into_report_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn upsert_manual_link(&self, link: &ManualLink) -> StoreResult<()> {
+        let row = ManualLinkRow {
+            meeting_id: link.meeting.0.clone(),
+            participant_key: link.participant_key.clone(),
+            user_id: link.user.0.clone(),
+            linked_by: link.linked_by.0.clone(),
+            linked_at: micros(link.linked_at),
+        };
+        self.write(move |conn| {
+            require_meeting(conn, &row.meeting_id)?;
+            per_backend!(conn, |c| diesel::insert_into(ml::table)
+                .values(&row)
+                .on_conflict((ml::meeting_id, ml::participant_key))
+                .do_update()
+                .set((
+                    ml::user_id.eq(&row.user_id),
+                    ml::linked_by.eq(&row.linked_by),
+                    ml::linked_at.eq(row.linked_at),
+                ))
+                .execute(c))?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn list_manual_links(&self, meeting: &MeetingId) -> StoreResult<Vec<ManualLink>> {
+        let meeting = meeting.0.clone();
+        let rows: Vec<ManualLinkRow> = self
+            .run(move |conn| {
+                Ok(ml::table
+                    .filter(ml::meeting_id.eq(meeting))
+                    .order(ml::participant_key)
+                    .select(ManualLinkRow::as_select())
+                    .load(conn)?)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                Ok(ManualLink {
+                    meeting: MeetingId(r.meeting_id),
+                    participant_key: r.participant_key,
+                    user: UserId(r.user_id),
+                    linked_by: UserId(r.linked_by),
+                    linked_at: time(Entity::ManualLink, r.linked_at)?,
+                })
+            })
+            .collect::<Result<_, DieselStoreError>>()?)
+    }
+
+    async fn record_join_click(&self, click: &JoinClick) -> StoreResult<()> {
+        let row = JoinClickRow {
+            meeting_id: click.meeting.0.clone(),
+            user_id: click.user.0.clone(),
+            clicked_at: micros(click.at),
+        };
+        self.write(move |conn| {
+            require_meeting(conn, &row.meeting_id)?;
+            diesel::insert_into(jc::table).values(&row).execute(conn)?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn list_join_clicks(&self, meeting: &MeetingId) -> StoreResult<Vec<JoinClick>> {
+        let meeting = meeting.0.clone();
+        let rows: Vec<JoinClickRow> = self
+            .run(move |conn| {
+                Ok(jc::table
+                    .filter(jc::meeting_id.eq(meeting))
+                    .order((jc::clicked_at, jc::id))
+                    .select(JoinClickRow::as_select())
+                    .load(conn)?)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                Ok(JoinClick {
+                    meeting: MeetingId(r.meeting_id),
+                    user: UserId(r.user_id),
+                    at: time(Entity::JoinClick, r.clicked_at)?,
+                })
+            })
+            .collect::<Result<_, DieselStoreError>>()?)
+    }
+}

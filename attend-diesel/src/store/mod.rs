@@ -254,3 +254,19 @@ macro_rules! per_backend {
     };
 }
 pub(crate) use per_backend;
+
+/// Maps a unique-constraint violation to `Conflict` (the contract's answer), anything else to
+/// a query error.
+pub(crate) fn conflict_on_unique(
+    e: diesel::result::Error,
+    entity: attend_core::store::Entity,
+    reason: &str,
+) -> DieselStoreError {
+    match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => DieselStoreError::conflict(entity, reason),
+        other => DieselStoreError::Query(other),
+    }
+}

@@ -1,1 +1,209 @@
-//! (being written)
+//! `WebhookInbox` on `attend_webhooks`.
+
+use async_trait::async_trait;
+use attend_core::model::AccountKey;
+use attend_core::store::{
+    Entity, NewWebhook, RawWebhook, StoreResult, WebhookId, WebhookInbox, WebhookInsert,
+    WebhookStatus,
+};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::{DieselStore, per_backend};
+use crate::codec::{Codec, decode_body, encode_body, micros, opt_time, time};
+use crate::connection::AnyConnection;
+use crate::error::DieselStoreError;
+use crate::schema::attend_webhooks as w;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = w, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct WebhookRow {
+    id: i64,
+    account: String,
+    dedupe_key: String,
+    event_type: String,
+    received_at: i64,
+    body: Option<String>,
+    body_encoding: Option<String>,
+    status: String,
+    processed_at: Option<i64>,
+    failure: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = w)]
+struct NewWebhookRow {
+    account: String,
+    dedupe_key: String,
+    event_type: String,
+    received_at: i64,
+    body: Option<String>,
+    body_encoding: Option<String>,
+    status: String,
+}
+
+impl WebhookRow {
+    fn into_record(self) -> Result<RawWebhook, DieselStoreError> {
+        const E: Entity = Entity::Webhook;
+        Ok(RawWebhook {
+            id: WebhookId(self.id),
+            account: AccountKey(self.account),
+            dedupe_key: self.dedupe_key,
+            event_type: self.event_type,
+            received_at: time(E, self.received_at)?,
+            body: decode_body(self.body, self.body_encoding.as_deref())?,
+            status: WebhookStatus::decode(&self.status)?,
+            processed_at: opt_time(E, self.processed_at)?,
+            failure: self.failure,
+        })
+    }
+}
+
+/// Sets status, `processed_at` and `failure` of one delivery; `NotFound` if there is none.
+fn mark(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: WebhookStatus,
+    failure: Option<String>,
+    now: i64,
+) -> Result<(), DieselStoreError> {
+    let updated = diesel::update(w::table.find(id))
+        .set((
+            w::status.eq(status.encode()),
+            w::processed_at.eq(Some(now)),
+            w::failure.eq(failure),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(DieselStoreError::not_found(Entity::Webhook));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl WebhookInbox for DieselStore {
+    async fn insert_webhook(&self, webhook: &NewWebhook) -> StoreResult<WebhookInsert> {
+        let (body, encoding) = encode_body(&webhook.body);
+        let status = if webhook.unparseable {
+            WebhookStatus::Unparseable
+        } else {
+            WebhookStatus::Received
+        };
+        let row = NewWebhookRow {
+            account: webhook.account.0.clone(),
+            dedupe_key: webhook.dedupe_key.clone(),
+            event_type: webhook.event_type.clone(),
+            received_at: micros(webhook.received_at),
+            body: Some(body),
+            body_encoding: Some(encoding.to_owned()),
+            status: status.encode().to_owned(),
+        };
+        let outcome = self
+            .write(move |conn| {
+                // The UNIQUE (account, dedupe_key) constraint decides; a conflicting insert
+                // returns no row instead of failing (which would abort a PostgreSQL
+                // transaction), and then the existing id is looked up.
+                let inserted: Option<i64> = per_backend!(conn, |c| diesel::insert_into(w::table)
+                    .values(&row)
+                    .on_conflict_do_nothing()
+                    .returning(w::id)
+                    .get_result(c)
+                    .optional())?;
+                if let Some(id) = inserted {
+                    return Ok(WebhookInsert::Inserted(WebhookId(id)));
+                }
+                let existing: i64 = w::table
+                    .filter(w::account.eq(&row.account))
+                    .filter(w::dedupe_key.eq(&row.dedupe_key))
+                    .select(w::id)
+                    .first(conn)?;
+                Ok(WebhookInsert::Duplicate(WebhookId(existing)))
+            })
+            .await?;
+        Ok(outcome)
+    }
+
+    async fn get_webhook(&self, id: WebhookId) -> StoreResult<Option<RawWebhook>> {
+        let row = self
+            .run(move |conn| {
+                Ok(w::table
+                    .find(id.0)
+                    .select(WebhookRow::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        Ok(row.map(WebhookRow::into_record).transpose()?)
+    }
+
+    async fn mark_webhook_processed(&self, id: WebhookId, now: DateTime<Utc>) -> StoreResult<()> {
+        let now = micros(now);
+        self.write(move |conn| mark(conn, id.0, WebhookStatus::Processed, None, now))
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_webhook_failed(
+        &self,
+        id: WebhookId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (now, reason) = (micros(now), reason.to_owned());
+        self.write(move |conn| mark(conn, id.0, WebhookStatus::Failed, Some(reason), now))
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_webhook_unparseable(
+        &self,
+        id: WebhookId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (now, reason) = (micros(now), reason.to_owned());
+        self.write(move |conn| mark(conn, id.0, WebhookStatus::Unparseable, Some(reason), now))
+            .await?;
+        Ok(())
+    }
+
+    async fn list_unprocessed_webhooks(
+        &self,
+        received_before: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<RawWebhook>> {
+        let before = micros(received_before);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .run(move |conn| {
+                Ok(w::table
+                    .filter(w::status.eq(WebhookStatus::Received.encode()))
+                    .filter(w::received_at.lt(before))
+                    .order((w::received_at, w::id))
+                    .limit(limit)
+                    .select(WebhookRow::as_select())
+                    .load(conn)?)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(WebhookRow::into_record)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn purge_webhook_bodies(&self, older_than: DateTime<Utc>) -> StoreResult<u64> {
+        let cutoff = micros(older_than);
+        let purged = self
+            .write(move |conn| {
+                Ok(diesel::update(
+                    w::table
+                        .filter(w::received_at.lt(cutoff))
+                        .filter(w::body.is_not_null()),
+                )
+                .set((w::body.eq(None::<String>), w::body_encoding.eq(None::<String>)))
+                .execute(conn)?)
+            })
+            .await?;
+        Ok(purged as u64)
+    }
+}

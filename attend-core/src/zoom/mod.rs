@@ -1,0 +1,77 @@
+//! Everything Zoom-specific: webhook verification and parsing, the REST client with
+//! Server-to-Server OAuth and rate limits.
+//!
+//! # Webhooks
+//!
+//! A webhook receiver does three things with every `POST`:
+//!
+//! 1. [`WebhookVerifier::verify`] (or [`WebhookVerifier::intake`], which also parses) checks
+//!    `x-zm-signature` over the **raw body bytes**, in constant time, with the header
+//!    timestamp inside a replay window, for one or several Zoom accounts, each with one or
+//!    two (rotating) secrets. Any error → answer 401.
+//! 2. `endpoint.url_validation` is answered with [`UrlValidationResponse`].
+//! 3. Anything else is stored raw under its [`DedupeKey`] and acknowledged with 200; it is
+//!    processed later: [`parse_event`] gives a typed [`WebhookEvent`], whose
+//!    [`participant_event`](WebhookEvent::participant_event) and
+//!    [`lifecycle`](WebhookEvent::lifecycle) feed the attendance engine.
+//!
+//! ```
+//! use attend_core::zoom::{
+//!     Secret, WebhookHeaders, WebhookIntake, WebhookSecrets, WebhookVerifier, compute_signature,
+//! };
+//! use chrono::{TimeZone, Utc};
+//!
+//! // One account, in the middle of a secret rotation: both secrets are accepted.
+//! let verifier = WebhookVerifier::single(
+//!     "main-account",
+//!     WebhookSecrets::new("new-secret").with_previous("old-secret"),
+//! );
+//!
+//! // What Zoom sends (here signed with the old secret).
+//! let body = br#"{"event":"meeting.participant_joined","event_ts":1720707175904,
+//!   "payload":{"account_id":"acc","object":{"id":"85393847045","uuid":"jUh5o3dKQIytvcsfTtKBlg==",
+//!   "host_id":"h1","participant":{"user_id":"16778240","user_name":"Ada",
+//!   "participant_uuid":"p-1","registrant_id":"r-42","join_time":"2024-07-11T14:13:00Z"}}}}"#;
+//! let timestamp = "1720707176";
+//! let signature = compute_signature(&Secret::new("old-secret"), timestamp, body);
+//! let now = Utc.timestamp_opt(1720707180, 0).unwrap();
+//!
+//! let headers = WebhookHeaders::new(Some(&signature), Some(timestamp));
+//! match verifier.intake(headers, body, now).expect("a valid delivery") {
+//!     WebhookIntake::UrlValidation { response, .. } => {
+//!         // answer 200 with `serde_json::to_string(&response)`
+//!         # let _ = response; unreachable!()
+//!     }
+//!     WebhookIntake::Event { verified, dedupe_key, event } => {
+//!         assert_eq!(verified.account.as_str(), "main-account");
+//!         // store (verified.account, dedupe_key, body) durably, then answer 200 …
+//!         let event = event.expect("parses");
+//!         let normalized = event.participant_event().unwrap().unwrap();
+//!         assert_eq!(normalized.hints.registrant_id.as_deref(), Some("r-42"));
+//!         assert_eq!(normalized.connection.as_str(), "p-1");
+//!         assert_eq!(dedupe_key.as_str().len(), 64);
+//!     }
+//! }
+//!
+//! // A tampered body is refused.
+//! let mut tampered = body.to_vec();
+//! tampered[10] ^= 1;
+//! assert!(verifier.verify(headers, &tampered, now).is_err());
+//! ```
+
+mod de;
+pub mod events;
+mod secret;
+pub mod signature;
+mod webhook;
+
+pub use events::{
+    DedupeKey, EventParseError, EventType, InstanceLifecycle, LeaveReason, LifecyclePhase,
+    NormalizeError, WebhookEvent, ZoomEvent, dedupe_key, parse_event,
+};
+pub use secret::Secret;
+pub use signature::{
+    UrlValidationResponse, VerifiedWebhook, VerifierConfigError, VerifyError, WebhookHeaders,
+    WebhookSecrets, WebhookVerifier, compute_signature, encrypt_plain_token,
+};
+pub use webhook::WebhookIntake;

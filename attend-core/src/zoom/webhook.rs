@@ -1,0 +1,71 @@
+//! One-call webhook intake: verify, answer `endpoint.url_validation`, or hand back the event
+//! with its dedupe key for storing.
+
+use chrono::{DateTime, Utc};
+
+use super::events::{DedupeKey, EventParseError, WebhookEvent, ZoomEvent, dedupe_key, parse_event};
+use super::signature::{
+    UrlValidationResponse, VerifiedWebhook, VerifyError, WebhookHeaders, WebhookVerifier,
+};
+
+/// What to do with a verified delivery.
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a short-lived value returned once per request; boxing would only add an allocation"
+)]
+pub enum WebhookIntake {
+    /// `endpoint.url_validation`: answer 200 with this JSON body. Nothing needs storing.
+    UrlValidation {
+        /// Who signed the request.
+        verified: VerifiedWebhook,
+        /// The body to answer with.
+        response: UrlValidationResponse,
+    },
+    /// Any other delivery: store `body` under `dedupe_key` (a duplicate key means Zoom
+    /// redelivered an event already stored: answer 200 without storing it again), then
+    /// answer 200. If `event` is an error the body is stored anyway and flagged.
+    Event {
+        /// Who signed the request.
+        verified: VerifiedWebhook,
+        /// The key to store the raw body under.
+        dedupe_key: DedupeKey,
+        /// The parsed event, or why it could not be parsed.
+        event: Result<WebhookEvent, EventParseError>,
+    },
+}
+
+impl WebhookVerifier {
+    /// Verifies a delivery (see [`WebhookVerifier::verify`]) and classifies it.
+    ///
+    /// An error means the request is not a trustworthy Zoom delivery: answer 401. A correctly
+    /// signed body that does not parse is **not** an error here (it comes back as
+    /// [`WebhookIntake::Event`] with `event: Err(..)`), because Zoom would drop the event for
+    /// good on any 4xx.
+    pub fn intake(
+        &self,
+        headers: WebhookHeaders<'_>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<WebhookIntake, VerifyError> {
+        let verified = self.verify(headers, body, now)?;
+        let event = parse_event(body);
+        if let Ok(WebhookEvent {
+            event: ZoomEvent::UrlValidation { plain_token },
+            ..
+        }) = &event
+        {
+            let response = verified.url_validation_response(plain_token);
+            return Ok(WebhookIntake::UrlValidation { verified, response });
+        }
+        let dedupe_key = match &event {
+            Ok(parsed) => parsed.dedupe_key(),
+            Err(_) => dedupe_key(body),
+        };
+        Ok(WebhookIntake::Event {
+            verified,
+            dedupe_key,
+            event,
+        })
+    }
+}

@@ -100,7 +100,12 @@ enum_codec!(
     JobState,
     Entity::Job,
     "job state",
-    [JobState::Ready, JobState::Running, JobState::Done, JobState::Dead]
+    [
+        JobState::Ready,
+        JobState::Running,
+        JobState::Done,
+        JobState::Dead
+    ]
 );
 
 impl Codec for ParticipantAction {
@@ -184,7 +189,12 @@ mod tests {
             assert_eq!(back.timestamp_micros(), t.timestamp_micros());
         }
         let with_nanos = DateTime::<Utc>::from_timestamp(1, 999).unwrap();
-        assert_eq!(time(Entity::Job, micros(with_nanos)).unwrap().timestamp_subsec_nanos(), 0);
+        assert_eq!(
+            time(Entity::Job, micros(with_nanos))
+                .unwrap()
+                .timestamp_subsec_nanos(),
+            0
+        );
         assert!(time(Entity::Job, i64::MAX).is_err());
     }
 
@@ -206,7 +216,12 @@ mod tests {
 
     #[test]
     fn enums_round_trip_and_unknown_names_are_corrupt() {
-        for s in [JobState::Ready, JobState::Running, JobState::Done, JobState::Dead] {
+        for s in [
+            JobState::Ready,
+            JobState::Running,
+            JobState::Done,
+            JobState::Dead,
+        ] {
             assert_eq!(JobState::decode(s.encode()).unwrap(), s);
         }
         for a in [

@@ -184,7 +184,13 @@ mod tests {
 
     #[test]
     fn other_schemes_and_bare_paths_are_refused() {
-        for bad in ["mysql://h/db", "attend.db", "", "sqlite://", "postgre://h/db"] {
+        for bad in [
+            "mysql://h/db",
+            "attend.db",
+            "",
+            "sqlite://",
+            "postgre://h/db",
+        ] {
             assert!(
                 matches!(
                     DatabaseUrl::parse(bad),

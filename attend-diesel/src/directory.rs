@@ -266,7 +266,11 @@ fn load_by_ids(
 #[async_trait]
 impl UserDirectory for HostUserDirectory {
     async fn get_user(&self, id: &UserId) -> Result<Option<HostUser>, DirectoryError> {
-        Ok(self.get_users(std::slice::from_ref(id)).await?.into_iter().next())
+        Ok(self
+            .get_users(std::slice::from_ref(id))
+            .await?
+            .into_iter()
+            .next())
     }
 
     async fn get_users(&self, ids: &[UserId]) -> Result<Vec<HostUser>, DirectoryError> {
@@ -278,7 +282,7 @@ impl UserDirectory for HostUserDirectory {
     }
 
     async fn find_users_by_email(&self, email: &str) -> Result<Vec<HostUser>, DirectoryError> {
-        let email = email.trim().to_owned();
+        let email = email.to_owned();
         if email.is_empty() {
             return Ok(Vec::new());
         }
@@ -291,7 +295,8 @@ impl UserDirectory for HostUserDirectory {
                     t.email,
                     placeholder(conn.backend(), 1)
                 );
-                let rows: Vec<UserRow> = diesel::sql_query(sql).bind::<Text, _>(email).load(conn)?;
+                let rows: Vec<UserRow> =
+                    diesel::sql_query(sql).bind::<Text, _>(email).load(conn)?;
                 Ok(rows.into_iter().map(HostUser::from).collect())
             })
             .await?)
@@ -321,7 +326,8 @@ impl UserDirectory for HostUserDirectory {
                     g.group,
                     placeholder(conn.backend(), 1)
                 );
-                let rows: Vec<UserRow> = diesel::sql_query(sql).bind::<Text, _>(group).load(conn)?;
+                let rows: Vec<UserRow> =
+                    diesel::sql_query(sql).bind::<Text, _>(group).load(conn)?;
                 Ok(rows.into_iter().map(HostUser::from).collect())
             })
             .await?)

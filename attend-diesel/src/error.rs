@@ -226,7 +226,10 @@ mod tests {
         let locked: StoreError = db(DatabaseErrorKind::Unknown, "database is locked").into();
         assert!(locked.is_retryable());
         assert_eq!(
-            locked.source().and_then(|s| s.source()).map(ToString::to_string),
+            locked
+                .source()
+                .and_then(|s| s.source())
+                .map(ToString::to_string),
             Some("database is locked".to_owned())
         );
         let nf: StoreError = DieselStoreError::not_found(Entity::Meeting).into();

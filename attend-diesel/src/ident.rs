@@ -148,7 +148,10 @@ mod tests {
 
     #[test]
     fn plain_names_are_accepted_and_quoted() {
-        assert_eq!(Ident::new("t", "members").unwrap().to_string(), "\"members\"");
+        assert_eq!(
+            Ident::new("t", "members").unwrap().to_string(),
+            "\"members\""
+        );
         assert_eq!(Ident::new("t", "_x9").unwrap().as_str(), "_x9");
         assert_eq!(Ident::new("t", "user").unwrap().to_string(), "\"user\"");
         let long = "a".repeat(63);

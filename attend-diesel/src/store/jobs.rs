@@ -103,7 +103,10 @@ fn enqueue_tx(conn: &mut AnyConnection, row: &NewJobRow) -> Result<Enqueued, Die
         }
         let Some(key) = &row.dedupe_key else {
             // Without a key nothing can conflict; an empty RETURNING would be a driver bug.
-            return Err(DieselStoreError::conflict(Entity::Job, "insert returned no id"));
+            return Err(DieselStoreError::conflict(
+                Entity::Job,
+                "insert returned no id",
+            ));
         };
         let existing: Option<i64> = j::table
             .filter(j::dedupe_key.eq(key))

@@ -84,11 +84,7 @@ fn records(rows: Vec<MeetingRow>) -> Result<Vec<MeetingRecord>, DieselStoreError
 
 /// Whether a meeting with this id exists (used by writes whose contract says `NotFound`).
 pub(super) fn meeting_exists(conn: &mut AnyConnection, id: &str) -> Result<bool, DieselStoreError> {
-    let found: Option<String> = m::table
-        .find(id)
-        .select(m::id)
-        .first(conn)
-        .optional()?;
+    let found: Option<String> = m::table.find(id).select(m::id).first(conn).optional()?;
     Ok(found.is_some())
 }
 

@@ -37,7 +37,8 @@ impl Privacy for DieselStore {
                                 .filter(pe::meeting_id.eq(meeting))
                                 .filter(pe::registrant_id.eq(rid)),
                         )
-                        .execute(conn)? as u64;
+                        .execute(conn)?
+                            as u64;
                         summary.report_rows += diesel::delete(
                             rr::table
                                 .filter(rr::meeting_id.eq(meeting))
@@ -51,7 +52,8 @@ impl Privacy for DieselStore {
                                 .filter(pe::meeting_id.eq(meeting))
                                 .filter(pe::email_lower.eq(email)),
                         )
-                        .execute(conn)? as u64;
+                        .execute(conn)?
+                            as u64;
                         summary.report_rows += diesel::delete(
                             rr::table
                                 .filter(rr::meeting_id.eq(meeting))

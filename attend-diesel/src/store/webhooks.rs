@@ -200,7 +200,10 @@ impl WebhookInbox for DieselStore {
                         .filter(w::received_at.lt(cutoff))
                         .filter(w::body.is_not_null()),
                 )
-                .set((w::body.eq(None::<String>), w::body_encoding.eq(None::<String>)))
+                .set((
+                    w::body.eq(None::<String>),
+                    w::body_encoding.eq(None::<String>),
+                ))
                 .execute(conn)?)
             })
             .await?;

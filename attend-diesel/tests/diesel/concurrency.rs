@@ -1,0 +1,186 @@
+//! Many writers at once: no `database is locked` on SQLite, no double claims on PostgreSQL.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use attend_core::model::{
+    AccountKey, ConnectionKey, GroupKey, IdentityHints, InstanceId, MeetingId, MeetingKind,
+    ParticipantAction, ParticipantEvent, Policy, UserId, ZoomMeetingId,
+};
+use attend_core::store::{
+    AttendanceStore, JobId, JobQueue, MeetingRecord, MeetingStore, NewJob, RegistrationStore,
+    StoredEvent,
+};
+use attend_diesel::DieselStore;
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::common;
+
+fn t(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_700_000_000 + secs, 0).expect("valid time")
+}
+
+fn meeting(id: &str) -> MeetingRecord {
+    MeetingRecord {
+        id: MeetingId::new(id),
+        account: AccountKey::new("acct"),
+        zoom_meeting_id: ZoomMeetingId(85_393_847_045),
+        kind: MeetingKind::Meeting,
+        group: GroupKey::new("course-101"),
+        topic: "Physics".to_owned(),
+        start_time: Some(t(0)),
+        duration_minutes: Some(60),
+        timezone: None,
+        host_id: None,
+        restrict_to_registered: false,
+        policy: Policy::default(),
+        created_at: t(0),
+    }
+}
+
+const WRITERS: usize = 8;
+const WRITES_PER_WRITER: usize = 40;
+
+/// Every writer registers its own users and stores participant events (with deliberate
+/// duplicates across writers), all at once, through one store's pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_on_a_sqlite_file_never_see_database_is_locked() {
+    let db = common::sqlite_file().await;
+    let store = Arc::new(db.store.clone());
+    store.insert_meeting(&meeting("m1")).await.expect("meeting");
+    let mut tasks = Vec::new();
+    for w in 0..WRITERS {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let mut errors = Vec::new();
+            for i in 0..WRITES_PER_WRITER {
+                let user = UserId::new(format!("u{w}-{i}"));
+                if let Err(e) = store
+                    .ensure_pending_registration(&MeetingId::new("m1"), &user, t(i as i64))
+                    .await
+                {
+                    errors.push(format!("registration: {e:?}"));
+                }
+                // Event `i` exists once per (i mod 10): every writer inserts the same ten
+                // connections' joins, so most inserts are duplicates racing each other.
+                let event = StoredEvent {
+                    meeting: MeetingId::new("m1"),
+                    event: ParticipantEvent {
+                        instance: InstanceId::new("inst-1"),
+                        connection: ConnectionKey::new(format!("c{}", i % 10)),
+                        action: ParticipantAction::Joined,
+                        at: t(100 + (i % 10) as i64),
+                        hints: IdentityHints::default(),
+                    },
+                    source: None,
+                };
+                if let Err(e) = store.insert_participant_events(&[event]).await {
+                    errors.push(format!("event: {e:?}"));
+                }
+            }
+            errors
+        }));
+    }
+    let mut errors = Vec::new();
+    for task in tasks {
+        errors.extend(task.await.expect("writer task"));
+    }
+    assert!(
+        errors.is_empty(),
+        "{} errors, first: {:?}",
+        errors.len(),
+        errors.first()
+    );
+    let counts = store
+        .count_registrations(&MeetingId::new("m1"))
+        .await
+        .expect("counts");
+    assert_eq!(counts.pending, (WRITERS * WRITES_PER_WRITER) as u64);
+    let events = store
+        .list_participant_events(&InstanceId::new("inst-1"))
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 10, "duplicates were stored once");
+}
+
+/// Two independent stores (two pools: like two app instances) drain one queue concurrently.
+async fn two_workers_claim_disjoint_jobs(a: DieselStore, b: DieselStore) {
+    const JOBS: usize = 120;
+    for n in 0..JOBS {
+        let job = NewJob::new("test", serde_json::json!({ "n": n }), t(0));
+        a.enqueue_job(&job, t(0)).await.expect("enqueue");
+    }
+    let worker = |store: DieselStore, name: &'static str| async move {
+        let mut mine = Vec::new();
+        loop {
+            let jobs = store
+                .claim_jobs(name, 3, TimeDelta::minutes(5), t(10))
+                .await
+                .expect("claim");
+            if jobs.is_empty() {
+                break;
+            }
+            for job in jobs {
+                assert_eq!(job.locked_by.as_deref(), Some(name));
+                store
+                    .complete_job(job.id, name, t(11))
+                    .await
+                    .expect("complete own job");
+                mine.push(job.id);
+            }
+        }
+        mine
+    };
+    let (one, two) = tokio::join!(
+        tokio::spawn(worker(a.clone(), "worker-a")),
+        tokio::spawn(worker(b.clone(), "worker-b"))
+    );
+    let (one, two) = (one.expect("worker a"), two.expect("worker b"));
+    let all: Vec<JobId> = one.iter().chain(two.iter()).copied().collect();
+    let distinct: BTreeSet<JobId> = all.iter().copied().collect();
+    assert_eq!(all.len(), distinct.len(), "a job was claimed twice");
+    assert_eq!(distinct.len(), JOBS, "every job was claimed once");
+    eprintln!("worker a ran {} jobs, worker b {}", one.len(), two.len());
+    let counts = a.job_counts(Some("test")).await.expect("counts");
+    assert_eq!(counts.done, JOBS as u64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_on_postgres_never_claim_the_same_job() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    // A second pool on the same schema: connect again with the same search_path.
+    let schema = db
+        .store
+        .with_conn(|conn| {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct S {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                s: String,
+            }
+            diesel::sql_query("SELECT current_schema() AS s").get_result::<S>(conn)
+        })
+        .await
+        .expect("schema")
+        .s;
+    let second = DieselStore::connect(
+        &db.url,
+        attend_diesel::Options::new()
+            .postgres_schema(schema)
+            .run_migrations(false),
+    )
+    .await
+    .expect("second instance");
+    two_workers_claim_disjoint_jobs(db.store.clone(), second).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_on_a_sqlite_file_never_claim_the_same_job() {
+    let db = common::sqlite_file().await;
+    let second = DieselStore::connect(&db.url, attend_diesel::Options::new())
+        .await
+        .expect("second instance");
+    two_workers_claim_disjoint_jobs(db.store.clone(), second).await;
+}

@@ -1,1 +1,145 @@
-fn main() {}
+//! Benchmark of the pure attendance engine (results and machine: BENCHMARKS.md, "Attendance
+//! engine").
+//!
+//! A webinar of N registered participants, 5 webhook connections each (5·N intervals): a
+//! realistic mix of waiting rooms, breakout moves, rejoins, overlapping devices, missing
+//! leaves and duplicate deliveries, with the connections in shuffled order as storage might
+//! return them. Measured at N = 50,000 and N = 500,000 (the 10× scaling check), plus the same
+//! 50,000 with a participant report merged in.
+//!
+//! Run: `cargo bench -p attend-core --bench engine`.
+
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use attend_core::attendance::{
+    Connection, ConnectionEvent, InstanceInput, ReportInterval, Subject, Window, compute_instance,
+};
+use attend_core::model::{
+    ConnectionKey, InstanceId, InstanceState, MatchedBy, ParticipantAction as A, UserId,
+};
+use chrono::{DateTime, Duration as Span, TimeZone, Utc};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+const CONNECTIONS_PER_PARTICIPANT: usize = 5;
+const WINDOW_SECONDS: i64 = 2 * 3600;
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 1, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// Builds the webinar input; with `report`, one report row per connection (same Zoom user id,
+/// shifted by a few seconds as real reports are).
+fn webinar(participants: usize, report: bool) -> InstanceInput {
+    let mut rng = StdRng::seed_from_u64(0x5eed);
+    let start = start();
+    let at = |second: i64| start + Span::seconds(second);
+    let mut input = InstanceInput::new(
+        InstanceId::from("bench-instance=="),
+        Window::ended(start, at(WINDOW_SECONDS)),
+        at(WINDOW_SECONDS + 60),
+    );
+    input.state = InstanceState::Provisional;
+    input.registered = (0..participants)
+        .map(|p| UserId::new(format!("user-{p:07}")))
+        .collect();
+    for p in 0..participants {
+        let user = UserId::new(format!("user-{p:07}"));
+        // Every 20th participant is a guest nobody matched.
+        let subject = if p % 20 == 19 {
+            Subject::Unmatched {
+                person_key: format!("name:Guest {p}"),
+                display_name: Some(format!("Guest {p}")),
+                email: None,
+            }
+        } else {
+            Subject::User {
+                id: user,
+                matched_by: MatchedBy::RegistrantId,
+            }
+        };
+        // Five stays spread over the window, sometimes overlapping (a second device).
+        let mut cursor = rng.random_range(-120..600);
+        for c in 0..CONNECTIONS_PER_PARTICIPANT {
+            let join = cursor;
+            let leave = join + rng.random_range(300..1800);
+            cursor = if rng.random_bool(0.2) {
+                join + 60
+            } else {
+                leave + rng.random_range(0..300)
+            };
+            let mut events = Vec::with_capacity(8);
+            if rng.random_bool(0.2) {
+                events.push(ConnectionEvent::new(A::WaitingRoomJoined, at(join - 30)));
+                events.push(ConnectionEvent::new(A::WaitingRoomLeft, at(join)));
+            }
+            events.push(ConnectionEvent::new(A::Joined, at(join)));
+            if rng.random_bool(0.3) {
+                let out = join + (leave - join) / 3;
+                events.push(ConnectionEvent::new(A::BreakoutJoined, at(out)));
+                events.push(ConnectionEvent::new(A::BreakoutLeft, at(out + 120)));
+            }
+            if !rng.random_bool(0.05) {
+                events.push(ConnectionEvent::new(A::Left, at(leave)));
+            }
+            if rng.random_bool(0.1) {
+                let again = events[rng.random_range(0..events.len())];
+                events.push(again);
+            }
+            events.shuffle(&mut rng);
+            let zoom_user_id = format!("{}", 16_000_000 + p * CONNECTIONS_PER_PARTICIPANT + c);
+            if report {
+                input.report_rows.push(ReportInterval {
+                    subject: subject.clone(),
+                    zoom_user_id: Some(zoom_user_id.clone()),
+                    join: at(join + 2),
+                    leave: at(leave + 1),
+                });
+            }
+            input.connections.push(Connection {
+                key: ConnectionKey::new(format!("p{p}-{c}")),
+                subject: subject.clone(),
+                zoom_user_id: Some(zoom_user_id),
+                events,
+            });
+        }
+    }
+    input.connections.shuffle(&mut rng);
+    input.report_rows.shuffle(&mut rng);
+    input
+}
+
+fn engine(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compute_instance");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(2));
+    for (name, participants, report) in [
+        ("webhooks", 50_000, false),
+        ("webhooks", 500_000, false),
+        ("webhooks+report", 50_000, true),
+    ] {
+        let input = webinar(participants, report);
+        group.measurement_time(Duration::from_secs(if participants > 100_000 {
+            30
+        } else {
+            5
+        }));
+        group.throughput(Throughput::Elements(
+            (participants * CONNECTIONS_PER_PARTICIPANT) as u64,
+        ));
+        group.bench_with_input(BenchmarkId::new(name, participants), &input, |b, input| {
+            b.iter(|| compute_instance(black_box(input)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);

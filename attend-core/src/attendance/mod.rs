@@ -20,12 +20,12 @@
 //!     zoom_user_id: Some("16778240".into()),
 //!     events: vec![
 //!         ConnectionEvent::new(ParticipantAction::Joined, at(2)),
-//!         ConnectionEvent::new(ParticipantAction::Left, at(45)),
+//!         ConnectionEvent::new(ParticipantAction::Left, at(44)),
 //!     ],
 //! });
 //! let roster = compute_instance(&input);
 //! let alice = roster.record(&UserId::from("alice")).unwrap();
-//! assert_eq!((alice.attended_seconds, alice.status), (43 * 60, Status::LeftEarly));
+//! assert_eq!((alice.attended_seconds, alice.status), (42 * 60, Status::LeftEarly));
 //! assert_eq!(roster.record(&UserId::from("bob")).unwrap().status, Status::Absent);
 //! ```
 //!

@@ -4,8 +4,6 @@
 //! Every helper is meant for `#[serde(default, deserialize_with = "…")]` on an `Option` field,
 //! so a missing field and `null` both give `None`.
 
-#![allow(dead_code)] // some helpers are used only by the REST types (added next)
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -28,9 +26,9 @@ pub(crate) fn value_to_string(value: Option<Value>) -> Option<String> {
     }
 }
 
-/// Like [`opt_string`] but for a required-in-practice string: missing gives `""`.
-pub(crate) fn string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(opt_string(d)?.unwrap_or_default())
+/// A required, non-empty id sent as a string or a number (REST responses).
+pub(crate) fn string_required<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    opt_string(d)?.ok_or_else(|| serde::de::Error::custom("expected a non-empty id"))
 }
 
 /// An integer sent as a number or a numeric string. Anything else is `None`.

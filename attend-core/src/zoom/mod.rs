@@ -1,6 +1,16 @@
 //! Everything Zoom-specific: webhook verification and parsing, the REST client with
 //! Server-to-Server OAuth and rate limits.
 //!
+//! * [`signature`] — `x-zm-signature` verification, replay window, rotation, several accounts,
+//!   the `endpoint.url_validation` answer.
+//! * [`events`] — typed webhook events, their normalization into
+//!   [`ParticipantEvent`](crate::model::ParticipantEvent)s, instance lifecycle, dedupe keys.
+//! * [`api`] — the [`ZoomApi`] trait (the REST operations attend needs, per account) and its
+//!   plain request/response types.
+//! * [`error`] — [`ZoomApiError`], with which errors are retryable, deferred or permanent.
+//! * [`rate_limit`] — 429 classification (per-second vs daily), `Retry-After`, backoff, and
+//!   client-side pacing per rate-limit category.
+//!
 //! # Webhooks
 //!
 //! A webhook receiver does three things with every `POST`:
@@ -59,11 +69,17 @@
 //! assert!(verifier.verify(headers, &tampered, now).is_err());
 //! ```
 
+pub mod api;
 mod de;
+pub mod error;
 pub mod events;
+pub mod rate_limit;
 mod secret;
 pub mod signature;
 mod webhook;
+
+pub use api::{PastMeeting, ZoomApi};
+pub use error::{Disposition, ZoomApiError};
 
 pub use events::{
     DedupeKey, EventParseError, EventType, InstanceLifecycle, LeaveReason, LifecyclePhase,

@@ -70,12 +70,17 @@ pub struct Receiver {
 struct RecvState {
     got: Arc<Mutex<Vec<Captured>>>,
     fail_first: usize,
+    fail_status: u16,
     seen: Arc<AtomicUsize>,
 }
 
 async fn receive(req: HttpRequest, body: web::Bytes, st: web::Data<RecvState>) -> HttpResponse {
     let n = st.seen.fetch_add(1, Ordering::SeqCst);
-    let status = if n < st.fail_first { 503 } else { 200 };
+    let status = if n < st.fail_first {
+        st.fail_status
+    } else {
+        200
+    };
     st.got.lock().unwrap().push(Captured {
         headers: req
             .headers()
@@ -85,18 +90,30 @@ async fn receive(req: HttpRequest, body: web::Bytes, st: web::Data<RecvState>) -
         body: body.to_vec(),
         status,
     });
-    if status == 200 {
-        HttpResponse::Ok().finish()
-    } else {
-        HttpResponse::ServiceUnavailable().finish()
-    }
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
 }
+
+/// Answers `endpoint.url_validation` with an independently computed `encryptedToken`.
+async fn crc(body: web::Bytes) -> HttpResponse {
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let plain = v["payload"]["plainToken"].as_str().unwrap().to_owned();
+    let enc = hex::encode(hmac_sha256(CRC_SECRET.as_bytes(), plain.as_bytes()));
+    HttpResponse::Ok().json(serde_json::json!({"plainToken": plain, "encryptedToken": enc}))
+}
+
+/// Secret the `/crc` route uses.
+pub const CRC_SECRET: &str = "crc-secret";
 
 impl Receiver {
     pub async fn start(fail_first: usize) -> Receiver {
+        Self::start_with(fail_first, 503).await
+    }
+
+    pub async fn start_with(fail_first: usize, fail_status: u16) -> Receiver {
         let st = RecvState {
             got: Arc::new(Mutex::new(Vec::new())),
             fail_first,
+            fail_status,
             seen: Arc::new(AtomicUsize::new(0)),
         };
         let got = st.got.clone();
@@ -106,6 +123,7 @@ impl Receiver {
             App::new()
                 .app_data(web::Data::new(st.clone()))
                 .route("/hook", web::post().to(receive))
+                .route("/crc", web::post().to(crc))
         })
         .workers(1)
         .disable_signals()

@@ -1,1 +1,0 @@
-//! The storage conformance suite (being written).

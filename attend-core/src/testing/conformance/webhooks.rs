@@ -1,0 +1,357 @@
+//! Checks of [`WebhookInbox`](crate::store::WebhookInbox).
+
+use std::sync::Arc;
+
+use crate::model::AccountKey;
+use crate::store::{NewWebhook, RawWebhook, Store, WebhookId, WebhookInsert, WebhookStatus};
+
+use super::fixtures::{UNKNOWN_WEBHOOK, t, t_us, webhook};
+use super::{CheckResult, Ctx, Cx, ExpectErr, Failure, ensure, ensure_eq, race};
+
+fn stored_as(hook: &NewWebhook, insert: WebhookInsert) -> RawWebhook {
+    RawWebhook {
+        id: insert.id(),
+        account: hook.account.clone(),
+        dedupe_key: hook.dedupe_key.clone(),
+        event_type: hook.event_type.clone(),
+        received_at: hook.received_at,
+        body: Some(hook.body.clone()),
+        status: if hook.unparseable {
+            WebhookStatus::Unparseable
+        } else {
+            WebhookStatus::Received
+        },
+        processed_at: None,
+        failure: None,
+    }
+}
+
+pub(super) async fn insert_then_get_round_trips(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    let mut hook = webhook("acct", "k1", 0);
+    hook.received_at = t_us(0, 654_321);
+    // Raw bytes are stored as bytes: invalid UTF-8 and NUL must survive.
+    hook.body = vec![0x7b, 0x00, 0xff, 0xfe, b'"', b'\\', 0x7d];
+    let inserted = s.insert_webhook(&hook).await.ctx("insert_webhook")?;
+    ensure!(
+        inserted.is_new(),
+        "a new delivery must be Inserted, got {inserted:?}"
+    );
+    let got = s.get_webhook(inserted.id()).await.ctx("get_webhook")?;
+    ensure_eq!(
+        got,
+        Some(stored_as(&hook, inserted)),
+        "stored delivery (raw bytes kept exactly)"
+    );
+    let missing = s
+        .get_webhook(UNKNOWN_WEBHOOK)
+        .await
+        .ctx("get_webhook unknown")?;
+    ensure_eq!(missing, None, "get_webhook of an unknown id");
+
+    let second = s
+        .insert_webhook(&webhook("acct", "k2", 1))
+        .await
+        .ctx("insert second delivery")?;
+    ensure!(
+        second.is_new() && second.id() != inserted.id(),
+        "a second key must be Inserted under a new id, got {second:?} after {inserted:?}"
+    );
+    Ok(())
+}
+
+pub(super) async fn duplicate_changes_nothing(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    let hook = webhook("acct", "same-key", 0);
+    let first = s.insert_webhook(&hook).await.ctx("first insert")?;
+    s.mark_webhook_processed(first.id(), t(5))
+        .await
+        .ctx("mark processed")?;
+    let before = s.get_webhook(first.id()).await.ctx("get")?;
+
+    let retry = NewWebhook {
+        body: b"{\"a different\":\"body\"}".to_vec(),
+        event_type: "meeting.ended".into(),
+        received_at: t(300),
+        unparseable: true,
+        ..hook.clone()
+    };
+    let second = s
+        .insert_webhook(&retry)
+        .await
+        .ctx("insert of a duplicate must not be an error")?;
+    ensure_eq!(
+        second,
+        WebhookInsert::Duplicate(first.id()),
+        "outcome of a duplicate insert"
+    );
+    let after = s.get_webhook(first.id()).await.ctx("get after duplicate")?;
+    ensure_eq!(
+        after,
+        before,
+        "a duplicate must change nothing (body, type, status, times)"
+    );
+    let queue = s
+        .list_unprocessed_webhooks(t(1_000), 100)
+        .await
+        .ctx("list_unprocessed_webhooks")?;
+    ensure!(
+        queue.is_empty(),
+        "a duplicate must not re-open processing, got {queue:?}"
+    );
+
+    let other_account = NewWebhook {
+        account: AccountKey::from("acct-2"),
+        ..hook
+    };
+    let third = s
+        .insert_webhook(&other_account)
+        .await
+        .ctx("insert of the same key under another account")?;
+    ensure!(
+        third.is_new() && third.id() != first.id(),
+        "the dedupe key is per account: expected a new Inserted id, got {third:?}"
+    );
+    Ok(())
+}
+
+pub(super) async fn status_marks(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    let bad = NewWebhook {
+        unparseable: true,
+        event_type: "unknown".into(),
+        body: b"not json".to_vec(),
+        ..webhook("acct", "bad", 0)
+    };
+    let bad_id = s.insert_webhook(&bad).await.ctx("insert unparseable")?.id();
+    let got = s.get_webhook(bad_id).await.ctx("get unparseable")?;
+    ensure_eq!(
+        got.map(|w| w.status),
+        Some(WebhookStatus::Unparseable),
+        "status of a delivery stored as unparseable"
+    );
+
+    let id = s
+        .insert_webhook(&webhook("acct", "good", 1))
+        .await
+        .ctx("insert")?
+        .id();
+    s.mark_webhook_failed(id, "first reason", t(10))
+        .await
+        .ctx("mark_webhook_failed")?;
+    s.mark_webhook_failed(id, "second reason", t(11))
+        .await
+        .ctx("mark_webhook_failed again")?;
+    let got = must_get(s, id).await?;
+    ensure_eq!(
+        (got.status, got.failure.as_deref(), got.processed_at),
+        (WebhookStatus::Failed, Some("second reason"), Some(t(11))),
+        "(status, failure, processed_at) after marking failed twice"
+    );
+    s.mark_webhook_processed(id, t(20))
+        .await
+        .ctx("mark processed")?;
+    s.mark_webhook_processed(id, t(21))
+        .await
+        .ctx("marking processed again must succeed")?;
+    let got = must_get(s, id).await?;
+    ensure_eq!(
+        (got.status, got.failure, got.processed_at.is_some()),
+        (WebhookStatus::Processed, None, true),
+        "(status, failure, processed_at set) after marking processed"
+    );
+    s.mark_webhook_unparseable(id, "schema changed", t(30))
+        .await
+        .ctx("mark_webhook_unparseable")?;
+    let got = must_get(s, id).await?;
+    ensure_eq!(
+        (got.status, got.failure.as_deref()),
+        (WebhookStatus::Unparseable, Some("schema changed")),
+        "(status, failure) after marking unparseable"
+    );
+    ensure!(got.body.is_some(), "marking must keep the body");
+
+    for (what, result) in [
+        (
+            "mark_webhook_processed",
+            s.mark_webhook_processed(UNKNOWN_WEBHOOK, t(1)).await,
+        ),
+        (
+            "mark_webhook_failed",
+            s.mark_webhook_failed(UNKNOWN_WEBHOOK, "x", t(1)).await,
+        ),
+        (
+            "mark_webhook_unparseable",
+            s.mark_webhook_unparseable(UNKNOWN_WEBHOOK, "x", t(1)).await,
+        ),
+    ] {
+        let err = result.expect_failure(what)?;
+        ensure!(
+            err.is_not_found(),
+            "{what} of an unknown id must be NotFound, got {err:?}"
+        );
+    }
+    Ok(())
+}
+
+/// The stored delivery, or a failure if it is missing.
+async fn must_get(s: &dyn Store, id: WebhookId) -> Result<RawWebhook, Failure> {
+    match s.get_webhook(id).await.ctx("get_webhook")? {
+        Some(row) => Ok(row),
+        None => Err(Failure(format!("stored delivery {id} is missing"))),
+    }
+}
+
+pub(super) async fn list_unprocessed_oldest_first(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    // Inserted out of order; k-late is received at the boundary and must be left out.
+    let mut ids = std::collections::BTreeMap::new();
+    for (key, at) in [
+        ("k3", 30),
+        ("k1", 10),
+        ("k-late", 100),
+        ("k2", 20),
+        ("k2b", 20),
+        ("k0", 0),
+    ] {
+        let id = s
+            .insert_webhook(&webhook("acct", key, at))
+            .await
+            .ctx("insert")?
+            .id();
+        ids.insert(key, id);
+    }
+    s.mark_webhook_processed(ids["k0"], t(1))
+        .await
+        .ctx("mark k0 processed")?;
+    s.mark_webhook_failed(ids["k3"], "x", t(1))
+        .await
+        .ctx("mark k3 failed")?;
+
+    let listed = s
+        .list_unprocessed_webhooks(t(100), 10)
+        .await
+        .ctx("list_unprocessed_webhooks")?;
+    let keys: Vec<&str> = listed.iter().map(|w| w.dedupe_key.as_str()).collect();
+    // k2 and k2b share received_at: ties go by id, and k2 was inserted first.
+    ensure_eq!(
+        keys,
+        vec!["k1", "k2", "k2b"],
+        "unprocessed before t+100, oldest first, ties by id"
+    );
+    let limited = s
+        .list_unprocessed_webhooks(t(100), 2)
+        .await
+        .ctx("list_unprocessed_webhooks with limit")?;
+    ensure_eq!(limited.len(), 2, "the limit must be applied");
+    ensure_eq!(
+        limited[0].dedupe_key.as_str(),
+        "k1",
+        "the limit keeps the oldest"
+    );
+    Ok(())
+}
+
+pub(super) async fn purge_drops_bodies_keeps_dedupe(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    let old = s
+        .insert_webhook(&webhook("acct", "old", 0))
+        .await
+        .ctx("insert old")?
+        .id();
+    let processed = s
+        .insert_webhook(&webhook("acct", "old-processed", 5))
+        .await
+        .ctx("insert")?
+        .id();
+    s.mark_webhook_processed(processed, t(6))
+        .await
+        .ctx("mark processed")?;
+    let boundary = s
+        .insert_webhook(&webhook("acct", "boundary", 10))
+        .await
+        .ctx("insert boundary")?
+        .id();
+    let young = s
+        .insert_webhook(&webhook("acct", "young", 20))
+        .await
+        .ctx("insert young")?
+        .id();
+
+    let purged = s
+        .purge_webhook_bodies(t(10))
+        .await
+        .ctx("purge_webhook_bodies")?;
+    ensure_eq!(
+        purged,
+        2,
+        "bodies purged strictly before the cut-off, whatever the status"
+    );
+    for (id, has_body) in [
+        (old, false),
+        (processed, false),
+        (boundary, true),
+        (young, true),
+    ] {
+        let row = s.get_webhook(id).await.ctx("get after purge")?;
+        ensure!(row.is_some(), "purging must keep the row of {id}");
+        ensure_eq!(
+            row.map(|w| w.body.is_some()),
+            Some(has_body),
+            "body present for delivery {id}"
+        );
+    }
+    let row = s.get_webhook(processed).await.ctx("get")?;
+    ensure_eq!(
+        row.map(|w| w.status),
+        Some(WebhookStatus::Processed),
+        "status kept by the purge"
+    );
+    let again = s.purge_webhook_bodies(t(10)).await.ctx("purge again")?;
+    ensure_eq!(again, 0, "a second purge with the same cut-off");
+    let retry = s
+        .insert_webhook(&webhook("acct", "old", 0))
+        .await
+        .ctx("late retry of a purged delivery")?;
+    ensure_eq!(
+        retry,
+        WebhookInsert::Duplicate(old),
+        "a purged delivery must still be recognized as a duplicate"
+    );
+    Ok(())
+}
+
+pub(super) async fn concurrent_duplicates_store_one(cx: Cx) -> CheckResult {
+    let store: Arc<dyn Store> = Arc::clone(&cx.store);
+    let results = race(cx.caps.concurrency, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut hook = webhook("acct", "raced", 0);
+            hook.received_at = t(i as i64);
+            store.insert_webhook(&hook).await
+        }
+    })
+    .await?;
+    let mut outcomes = Vec::new();
+    for r in results {
+        outcomes.push(r.ctx("a racing insert_webhook")?);
+    }
+    let inserted = outcomes.iter().filter(|o| o.is_new()).count();
+    ensure_eq!(
+        inserted,
+        1,
+        "racing inserts of one key that got Inserted ({outcomes:?})"
+    );
+    let id = outcomes[0].id();
+    ensure!(
+        outcomes.iter().all(|o| o.id() == id),
+        "all racing inserts must name the same id, got {outcomes:?}"
+    );
+    let listed = cx
+        .store
+        .list_unprocessed_webhooks(t(1_000_000), 1_000)
+        .await
+        .ctx("list_unprocessed_webhooks")?;
+    ensure_eq!(listed.len(), 1, "stored rows after racing inserts");
+    Ok(())
+}

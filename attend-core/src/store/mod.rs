@@ -176,6 +176,7 @@
 mod attendance;
 mod directory;
 mod error;
+mod forward;
 mod jobs;
 mod meetings;
 mod privacy;
@@ -203,7 +204,8 @@ pub use self::webhooks::{
 /// Everything attend stores: the six storage traits in one.
 ///
 /// Implemented automatically for every type that implements all six, so backends never
-/// implement it by hand. The service holds an `Arc<dyn Store>`; a `&dyn Store` can be passed
+/// implement it by hand. Every storage trait (and [`UserDirectory`]) is also implemented for
+/// `Arc<T>`, forwarding to `T`, so `Arc<dyn Store>` is itself a `Store`. The service holds an `Arc<dyn Store>`; a `&dyn Store` can be passed
 /// where a single capability (`&dyn JobQueue`, ...) is wanted.
 pub trait Store:
     MeetingStore + RegistrationStore + WebhookInbox + AttendanceStore + JobQueue + Privacy + 'static

@@ -59,7 +59,7 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 
 /// The key of one unmatched *person* inside one meeting, grouping their connections.
 ///
-/// `email:{normalized email}` when Zoom gives an email, else `name:{normalized display
+/// `email:{trimmed, lowercased email}` when Zoom gives an email, else `name:{trimmed display
 /// name}`, else `connection:{connection key}`. It is the `participant_key` of the unmatched
 /// list and of manual links, stable across reads.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -67,12 +67,15 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 pub struct PersonKey(pub String);
 
 impl PersonKey {
-    /// The person key of a connection with these hints.
+    /// The person key of a connection with these hints: the same rule the attendance engine
+    /// documents (`attendance::Subject::person_key`), so the unmatched list, manual links and rosters
+    /// agree.
     pub fn of(hints: &IdentityHints, connection: &ConnectionKey) -> Self {
-        if let Some(email) = hints.email.as_deref().and_then(normalize_email) {
-            return PersonKey(format!("email:{email}"));
+        // Kept identical to the engine's rule (lowercased email, trimmed name).
+        if let Some(email) = non_empty(&hints.email) {
+            return PersonKey(format!("email:{}", email.to_lowercase()));
         }
-        if let Some(name) = hints.user_name.as_deref().and_then(normalize_name) {
+        if let Some(name) = non_empty(&hints.user_name) {
             return PersonKey(format!("name:{name}"));
         }
         PersonKey(format!("connection:{}", connection.as_str()))
@@ -475,9 +478,9 @@ mod tests {
     #[test]
     fn manual_link_applies_to_the_person_key() {
         let mut t = tables();
-        t.add_manual_link(PersonKey("name:guest 7".into()), &"cy".into());
+        t.add_manual_link(PersonKey("name:Guest 7".into()), &"cy".into());
         let h = IdentityHints {
-            user_name: Some("  Guest   7 ".into()),
+            user_name: Some("  Guest 7 ".into()),
             ..hints()
         };
         assert_eq!(
@@ -536,7 +539,7 @@ mod tests {
             email: Some("".into()),
             ..hints()
         };
-        assert_eq!(PersonKey::of(&name_only, &conn("c")).as_str(), "name:guest");
+        assert_eq!(PersonKey::of(&name_only, &conn("c")).as_str(), "name:Guest");
         assert_eq!(PersonKey::of(&hints(), &conn("c")).as_str(), "connection:c");
     }
 

@@ -1,0 +1,175 @@
+//! The background jobs of the service: what they carry and how they are queued.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AccountKey, InstanceId, MeetingId, MeetingKind, ZoomMeetingId};
+use crate::store::{NewJob, WebhookId};
+
+use super::{Attend, ServiceError};
+
+/// One unit of background work. Stored as the job's `kind` + JSON `payload`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case")]
+pub(crate) enum Job {
+    /// Normalize one stored webhook delivery.
+    ProcessWebhook { webhook: WebhookId },
+    /// Register the due pending registrations of a meeting.
+    Register { meeting: MeetingId },
+    /// Pull the participant report of an ended instance, then finalize it.
+    Reconcile {
+        meeting: MeetingId,
+        instance: InstanceId,
+        ended_at: DateTime<Utc>,
+        /// Asked for by a user (`POST reconcile`): not merged with a scheduled pull that
+        /// waits for a later time.
+        #[serde(default)]
+        on_demand: bool,
+    },
+    /// Finalize an instance with webhooks alone (no report access).
+    Finalize { instance: InstanceId },
+    /// Deny a self-registration of a restricted meeting at Zoom.
+    DenyRegistrant {
+        meeting: MeetingId,
+        registrant_id: String,
+        email: Option<String>,
+    },
+    /// Delete registrants at Zoom (an erased user's).
+    DeleteRegistrants {
+        account: AccountKey,
+        kind: MeetingKind,
+        zoom_meeting_id: ZoomMeetingId,
+        registrant_ids: Vec<String>,
+    },
+}
+
+impl Job {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Job::ProcessWebhook { .. } => "process_webhook",
+            Job::Register { .. } => "register",
+            Job::Reconcile { .. } => "reconcile",
+            Job::Finalize { .. } => "finalize",
+            Job::DenyRegistrant { .. } => "deny_registrant",
+            Job::DeleteRegistrants { .. } => "delete_registrants",
+        }
+    }
+
+    /// While such a job is queued or running, enqueueing an equal key is a no-op.
+    fn dedupe_key(&self) -> Option<String> {
+        match self {
+            Job::ProcessWebhook { webhook } => Some(format!("webhook:{webhook}")),
+            Job::Register { meeting } => Some(format!("register:{meeting}")),
+            Job::Reconcile {
+                instance,
+                on_demand: false,
+                ..
+            } => Some(format!("reconcile:{instance}")),
+            Job::Reconcile {
+                instance,
+                on_demand: true,
+                ..
+            } => Some(format!("reconcile-now:{instance}")),
+            Job::Finalize { instance } => Some(format!("finalize:{instance}")),
+            Job::DenyRegistrant {
+                meeting,
+                registrant_id,
+                ..
+            } => Some(format!("deny:{meeting}:{registrant_id}")),
+            Job::DeleteRegistrants { .. } => None,
+        }
+    }
+
+    pub(crate) fn to_new_job(&self, run_at: DateTime<Utc>, max_attempts: u32) -> NewJob {
+        let payload = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        let mut job = NewJob::new(self.kind(), payload, run_at).with_max_attempts(max_attempts);
+        if let Some(key) = self.dedupe_key() {
+            job = job.with_dedupe_key(key);
+        }
+        job
+    }
+
+    pub(crate) fn from_payload(payload: &serde_json::Value) -> Result<Self, serde_json::Error> {
+        Job::deserialize(payload.clone())
+    }
+}
+
+/// What a report pull ([`Attend::reconcile_now`]) ended with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ReconcileOutcome {
+    /// The report was merged; the instance is `final`.
+    Final {
+        /// Report rows stored (waiting-room rows and the host left out).
+        report_rows: usize,
+    },
+    /// Zoom has no report yet (404/3001 or empty); another pull is scheduled.
+    NotReady {
+        /// When the next pull runs.
+        retry_at: DateTime<Utc>,
+    },
+    /// The account cannot read reports (plan or scopes): the instance becomes `final` from
+    /// webhooks alone at `final_at`.
+    WithoutReport {
+        /// When it becomes final.
+        final_at: DateTime<Utc>,
+    },
+    /// The retry window passed without a report: finalized from webhooks alone.
+    GaveUp,
+    /// The instance has not ended yet: nothing to pull.
+    NotEnded,
+}
+
+impl Attend {
+    /// Queues a job to run now.
+    pub(crate) async fn enqueue(&self, job: Job, now: DateTime<Utc>) -> Result<(), ServiceError> {
+        self.enqueue_at(job, now, now).await
+    }
+
+    /// Queues a job to run at `run_at`. A job with the same dedupe key already waiting or
+    /// running makes this a no-op.
+    pub(crate) async fn enqueue_at(
+        &self,
+        job: Job,
+        run_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let new = job.to_new_job(run_at, self.inner.worker.max_attempts);
+        self.inner.store.enqueue_job(&new, now).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_round_trip_through_their_payload() {
+        let jobs = [
+            Job::ProcessWebhook {
+                webhook: WebhookId(7),
+            },
+            Job::Register {
+                meeting: "m1".into(),
+            },
+            Job::Reconcile {
+                meeting: "m1".into(),
+                instance: "uu==".into(),
+                ended_at: "2025-01-01T10:00:00Z".parse().unwrap(),
+                on_demand: false,
+            },
+            Job::DeleteRegistrants {
+                account: "main".into(),
+                kind: MeetingKind::Webinar,
+                zoom_meeting_id: ZoomMeetingId(1),
+                registrant_ids: vec!["r".into()],
+            },
+        ];
+        for job in jobs {
+            let new = job.to_new_job(Utc::now(), 3);
+            assert_eq!(new.kind, job.kind());
+            assert_eq!(Job::from_payload(&new.payload).unwrap(), job);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Reconciliation: pulling Zoom's participant report after an instance ended.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tracing::{Instrument, info, info_span};
+
+use crate::model::{InstanceId, InstanceState, MeetingId};
+use crate::store::{MeetingRecord, ReportRow};
+
+use super::jobs::{Job, ReconcileOutcome};
+use super::worker::JobOutcome;
+use super::zoom_glue::ZoomFailure;
+use super::{Attend, Missing, ReconcileQueued, ServiceError};
+
+impl Attend {
+    /// Queues an immediate report pull (`POST /meetings/{id}/reconcile`, answered 202) for
+    /// one instance, or for every instance of the meeting that has ended. Live instances
+    /// are skipped. The pull runs in the worker; see [`reconcile_now`](Self::reconcile_now)
+    /// to pull in this task.
+    ///
+    /// # Errors
+    /// `NotFound(Meeting)`, `NotFound(Instance)`; `StorageUnavailable`.
+    pub async fn request_reconcile(
+        &self,
+        meeting: &MeetingId,
+        instance: Option<&InstanceId>,
+    ) -> Result<ReconcileQueued, ServiceError> {
+        let record = self.meeting_record(meeting).await?;
+        let store = &self.inner.store;
+        let candidates = match instance {
+            Some(uuid) => vec![
+                store
+                    .get_instance(uuid)
+                    .await?
+                    .filter(|i| i.meeting == record.id)
+                    .ok_or(ServiceError::NotFound(Missing::Instance))?,
+            ],
+            None => store.list_instances(meeting).await?,
+        };
+        let now = self.now();
+        let mut queued = Vec::new();
+        for i in candidates {
+            let Some(ended_at) = i.ended_at else { continue };
+            self.enqueue(
+                Job::Reconcile {
+                    meeting: record.id.clone(),
+                    instance: i.uuid.clone(),
+                    ended_at,
+                    on_demand: true,
+                },
+                now,
+            )
+            .await?;
+            queued.push(i.uuid);
+        }
+        Ok(ReconcileQueued {
+            meeting_id: record.id,
+            instances: queued,
+        })
+    }
+
+    /// Pulls the participant report of one instance now, in this task, and merges it:
+    /// report rows are stored (replacing any earlier pull; waiting-room rows left out) and
+    /// the instance becomes `final`. A report that is not ready yet schedules another pull;
+    /// an account without report access makes the instance final after the grace period.
+    ///
+    /// # Errors
+    /// `NotFound(Meeting)`, `NotFound(Instance)`; `RateLimited` / `ZoomUnavailable`
+    /// (retry later); `StorageUnavailable`.
+    pub async fn reconcile_now(
+        &self,
+        meeting: &MeetingId,
+        instance: &InstanceId,
+    ) -> Result<ReconcileOutcome, ServiceError> {
+        let record = self.meeting_record(meeting).await?;
+        let found = self
+            .inner
+            .store
+            .get_instance(instance)
+            .await?
+            .filter(|i| i.meeting == record.id)
+            .ok_or(ServiceError::NotFound(Missing::Instance))?;
+        let Some(ended_at) = found.ended_at else {
+            return Ok(ReconcileOutcome::NotEnded);
+        };
+        let outcome = self.pull_report(&record, instance, ended_at).await?;
+        if let ReconcileOutcome::NotReady { retry_at } = &outcome {
+            self.enqueue_at(
+                Job::Reconcile {
+                    meeting: record.id.clone(),
+                    instance: instance.clone(),
+                    ended_at,
+                    on_demand: false,
+                },
+                *retry_at,
+                self.now(),
+            )
+            .await?;
+        }
+        Ok(outcome)
+    }
+
+    /// The `reconcile` job.
+    pub(crate) async fn reconcile_job(
+        &self,
+        meeting: &MeetingId,
+        instance: &InstanceId,
+        ended_at: DateTime<Utc>,
+    ) -> Result<ReconcileOutcome, ServiceError> {
+        let Some(record) = self.inner.store.get_meeting(meeting).await? else {
+            return Ok(ReconcileOutcome::GaveUp);
+        };
+        self.pull_report(&record, instance, ended_at).await
+    }
+
+    /// The `finalize` job: webhooks alone are the result.
+    pub(crate) async fn finalize_job(
+        &self,
+        instance: &InstanceId,
+    ) -> Result<JobOutcome, ServiceError> {
+        match self.inner.store.get_instance(instance).await? {
+            Some(i) if i.state != InstanceState::Final => {
+                self.inner
+                    .store
+                    .finalize_instance(instance, self.now())
+                    .await?;
+                Ok(JobOutcome::Done)
+            }
+            _ => Ok(JobOutcome::Done),
+        }
+    }
+
+    async fn pull_report(
+        &self,
+        meeting: &MeetingRecord,
+        instance: &InstanceId,
+        ended_at: DateTime<Utc>,
+    ) -> Result<ReconcileOutcome, ServiceError> {
+        let span = info_span!("attend.reconcile", meeting = %meeting.id, instance = %instance);
+        async move {
+            let now = self.now();
+            let store = &self.inner.store;
+            let opts = &self.inner.reconcile;
+            let api = self.account(&meeting.account)?;
+            let give_up_at = ended_at + TimeDelta::from_std(opts.retry_for).unwrap_or_default();
+            let not_ready = || {
+                if now >= give_up_at {
+                    None
+                } else {
+                    // Roughly doubling: wait half the time elapsed since the end, within
+                    // the backoff's bounds.
+                    let elapsed = now - ended_at;
+                    let wait = (elapsed / 2).max(opts.backoff.base).min(opts.backoff.max);
+                    Some((now + wait).min(give_up_at))
+                }
+            };
+            match api
+                .report_participants(meeting.kind, instance.as_str())
+                .await
+            {
+                Ok(rows) if !rows.is_empty() => {
+                    let rows: Vec<ReportRow> = rows
+                        .into_iter()
+                        .filter(|r| !r.in_waiting_room && r.leave >= r.join)
+                        .map(|r| ReportRow {
+                            hints: r.hints,
+                            join: r.join,
+                            leave: r.leave,
+                        })
+                        .collect();
+                    store
+                        .replace_report_rows(&meeting.id, instance, &rows)
+                        .await?;
+                    store.finalize_instance(instance, now).await?;
+                    info!(rows = rows.len(), "report merged; instance final");
+                    Ok(ReconcileOutcome::Final {
+                        report_rows: rows.len(),
+                    })
+                }
+                Ok(_) | Err(ZoomFailure::NotFound { .. }) => match not_ready() {
+                    Some(retry_at) => Ok(ReconcileOutcome::NotReady { retry_at }),
+                    None => {
+                        store.finalize_instance(instance, now).await?;
+                        info!("no report within the retry window; final from webhooks");
+                        Ok(ReconcileOutcome::GaveUp)
+                    }
+                },
+                Err(ZoomFailure::NoAccess { .. }) => {
+                    let final_at = ended_at
+                        + TimeDelta::from_std(opts.grace_without_report).unwrap_or_default();
+                    if final_at <= now {
+                        store.finalize_instance(instance, now).await?;
+                    } else {
+                        self.enqueue_at(
+                            Job::Finalize {
+                                instance: instance.clone(),
+                            },
+                            final_at,
+                            now,
+                        )
+                        .await?;
+                    }
+                    Ok(ReconcileOutcome::WithoutReport { final_at })
+                }
+                Err(other) => Err(other.into_service(now)),
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}

@@ -1,0 +1,458 @@
+//! Webhook ingest (the 3-second path) and processing (after the ack).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+use tracing::{Instrument, debug, info_span, warn};
+
+use crate::model::{AccountKey, InstanceId, ZoomMeetingId};
+use crate::store::{
+    InstanceUpdate, MeetingRecord, NewWebhook, RawWebhook, StoredEvent, WebhookId, WebhookInsert,
+    WebhookStatus,
+};
+use crate::zoom::{
+    EventType, LifecyclePhase, WebhookEvent, WebhookHeaders, WebhookIntake, ZoomEvent, parse_event,
+};
+
+use super::jobs::Job;
+use super::{Attend, ServiceError, WebhookAck};
+
+/// What [`Attend::process_pending`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ProcessReport {
+    /// Deliveries processed (including those about meetings attend does not know).
+    pub processed: u64,
+    /// Correctly signed deliveries that could not be understood (kept and flagged).
+    pub unparseable: u64,
+    /// Deliveries whose processing failed this time (left for a retry).
+    pub failed: u64,
+}
+
+/// How one stored delivery ended.
+pub(crate) enum Processed {
+    Done,
+    Unparseable,
+}
+
+impl Attend {
+    /// Receives one Zoom webhook delivery: the whole work of `POST /webhooks/zoom`.
+    ///
+    /// Checks the size, verifies the signature over the exact `body` bytes (constant time,
+    /// all configured accounts and rotating secrets, replay window on
+    /// `x-zm-request-timestamp` only), answers `endpoint.url_validation`, and otherwise
+    /// stores the raw body durably under its dedupe key and queues its processing. It never
+    /// calls Zoom and does no heavy work, so it answers well within Zoom's 3 seconds.
+    ///
+    /// A correctly signed body that cannot be parsed is stored, flagged `unparseable`, and
+    /// acknowledged (a 4xx would make Zoom drop it for good). A redelivery is acknowledged
+    /// as a duplicate without storing it twice.
+    ///
+    /// # Errors
+    /// * [`ServiceError::PayloadTooLarge`] (413) over [`Attend::webhook_body_limit`];
+    /// * [`ServiceError::Signature`] (401): missing, malformed, wrong or stale signature;
+    /// * [`ServiceError::StorageUnavailable`] (503): nothing was stored; Zoom will retry.
+    ///
+    /// `Ok` means the event is committed: only then may the adapter answer 200.
+    pub async fn ingest_webhook(
+        &self,
+        headers: WebhookHeaders<'_>,
+        body: &[u8],
+    ) -> Result<WebhookAck, ServiceError> {
+        let span = info_span!("attend.webhook.ingest", bytes = body.len());
+        async move {
+            if body.len() > self.inner.webhook_body_limit {
+                metrics::counter!("attend_webhooks_total", "outcome" => "too_large").increment(1);
+                return Err(ServiceError::PayloadTooLarge {
+                    limit: self.inner.webhook_body_limit,
+                });
+            }
+            let now = self.now();
+            let intake = match self.inner.verifier.intake(headers, body, now) {
+                Ok(intake) => intake,
+                Err(err) => {
+                    metrics::counter!("attend_webhooks_total", "outcome" => "bad_signature")
+                        .increment(1);
+                    debug!(code = err.code(), "webhook refused");
+                    return Err(err.into());
+                }
+            };
+            match intake {
+                WebhookIntake::UrlValidation { response, .. } => {
+                    metrics::counter!("attend_webhooks_total", "outcome" => "url_validation")
+                        .increment(1);
+                    Ok(WebhookAck::UrlValidation(response))
+                }
+                WebhookIntake::Event {
+                    verified,
+                    dedupe_key,
+                    event,
+                } => {
+                    let (event_type, unparseable) = match &event {
+                        Ok(e) => (e.name.clone(), false),
+                        Err(_) => ("unknown".to_owned(), true),
+                    };
+                    let insert = self
+                        .inner
+                        .store
+                        .insert_webhook(&NewWebhook {
+                            account: verified.account.clone(),
+                            dedupe_key: dedupe_key.as_str().to_owned(),
+                            event_type,
+                            received_at: now,
+                            body: body.to_vec(),
+                            unparseable,
+                        })
+                        .await
+                        .inspect_err(|_| {
+                            metrics::counter!("attend_webhooks_total", "outcome" => "store_failed")
+                                .increment(1);
+                        })?;
+                    let duplicate = !insert.is_new();
+                    let outcome = if duplicate {
+                        "duplicate"
+                    } else if unparseable {
+                        "unparseable"
+                    } else {
+                        "stored"
+                    };
+                    metrics::counter!("attend_webhooks_total", "outcome" => outcome).increment(1);
+                    if let (WebhookInsert::Inserted(id), false) = (insert, unparseable) {
+                        // Queue the processing. A failure here loses nothing: the worker's
+                        // sweep finds stored deliveries that have no job.
+                        if let Err(err) = self.enqueue(Job::ProcessWebhook { webhook: id }, now).await {
+                            warn!(error = %err, webhook = %id, "could not queue webhook processing; the sweep will");
+                        }
+                    }
+                    Ok(WebhookAck::Stored {
+                        webhook_id: insert.id(),
+                        duplicate,
+                    })
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Processes every stored delivery still waiting (status `received`), oldest first, in
+    /// this task: normalizes participant events, records instance starts and ends, handles
+    /// registration events, and schedules reconciliation after an end.
+    ///
+    /// Idempotent: processing a delivery twice, or deliveries in any order, gives the same
+    /// state. The worker does the same work through jobs; call this in tests and demos, or
+    /// from a host's own scheduler.
+    ///
+    /// # Errors
+    /// Only if storage fails while listing deliveries; failures of single deliveries are
+    /// counted in the report and left for a retry.
+    pub async fn process_pending(&self) -> Result<ProcessReport, ServiceError> {
+        let mut report = ProcessReport::default();
+        let mut seen: HashSet<WebhookId> = HashSet::new();
+        loop {
+            let before = self.now() + TimeDelta::seconds(1);
+            let batch = self
+                .inner
+                .store
+                .list_unprocessed_webhooks(before, 500)
+                .await?;
+            let fresh: Vec<RawWebhook> = batch.into_iter().filter(|w| seen.insert(w.id)).collect();
+            if fresh.is_empty() {
+                return Ok(report);
+            }
+            for webhook in fresh {
+                match self.process_stored(&webhook).await {
+                    Ok(Processed::Done) => report.processed += 1,
+                    Ok(Processed::Unparseable) => report.unparseable += 1,
+                    Err(err) => {
+                        warn!(webhook = %webhook.id, error = %err, "webhook processing failed");
+                        report.failed += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Processes one stored delivery by id (the `process_webhook` job).
+    pub(crate) async fn process_webhook(&self, id: WebhookId) -> Result<(), ServiceError> {
+        let Some(webhook) = self.inner.store.get_webhook(id).await? else {
+            return Ok(());
+        };
+        self.process_stored(&webhook).await.map(|_| ())
+    }
+
+    async fn process_stored(&self, webhook: &RawWebhook) -> Result<Processed, ServiceError> {
+        if webhook.status != WebhookStatus::Received {
+            return Ok(Processed::Done);
+        }
+        let now = self.now();
+        let store = &self.inner.store;
+        let Some(body) = &webhook.body else {
+            store
+                .mark_webhook_failed(webhook.id, "body purged before processing", now)
+                .await?;
+            return Ok(Processed::Done);
+        };
+        let event = match parse_event(body) {
+            Ok(event) => event,
+            Err(err) => {
+                store
+                    .mark_webhook_unparseable(webhook.id, &err.to_string(), now)
+                    .await?;
+                return Ok(Processed::Unparseable);
+            }
+        };
+        let span = info_span!("attend.webhook.process", webhook = %webhook.id, event = %event.name);
+        let result = self
+            .apply_event(&webhook.account, webhook.id, &event, now)
+            .instrument(span)
+            .await;
+        match result {
+            Ok(()) => {
+                store.mark_webhook_processed(webhook.id, now).await?;
+                let lag = (now - webhook.received_at).num_milliseconds().max(0) as f64 / 1000.0;
+                metrics::histogram!("attend_webhook_processing_lag_seconds").record(lag);
+                Ok(Processed::Done)
+            }
+            Err(ApplyError::Unusable(reason)) => {
+                store
+                    .mark_webhook_unparseable(webhook.id, &reason, now)
+                    .await?;
+                Ok(Processed::Unparseable)
+            }
+            Err(ApplyError::Service(err)) => Err(err),
+        }
+    }
+
+    async fn meeting_for(
+        &self,
+        account: &AccountKey,
+        zoom_id: Option<ZoomMeetingId>,
+    ) -> Result<Option<MeetingRecord>, ServiceError> {
+        match zoom_id {
+            Some(id) => Ok(self.inner.store.find_meeting(account, id).await?),
+            None => Ok(None),
+        }
+    }
+
+    async fn apply_event(
+        &self,
+        account: &AccountKey,
+        id: WebhookId,
+        event: &WebhookEvent,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApplyError> {
+        let store = &self.inner.store;
+        match &event.event {
+            ZoomEvent::Started { .. } | ZoomEvent::Ended { .. } => {
+                let Some(life) = event
+                    .lifecycle()
+                    .map_err(|e| ApplyError::Unusable(e.to_string()))?
+                else {
+                    return Ok(());
+                };
+                let Some(mut meeting) = self.meeting_for(account, life.meeting_id).await? else {
+                    return Ok(());
+                };
+                let (started_at, ended_at) = match life.phase {
+                    LifecyclePhase::Started => (life.started_at, None),
+                    LifecyclePhase::Ended => (life.started_at, life.ended_at.or(Some(now))),
+                };
+                store
+                    .upsert_instance(&InstanceUpdate {
+                        meeting: meeting.id.clone(),
+                        uuid: life.instance.clone(),
+                        started_at,
+                        ended_at,
+                        at: now,
+                    })
+                    .await
+                    .map_err(ServiceError::from)?;
+                if let Some(host) = life.host_id.as_deref()
+                    && meeting.host_id.as_deref() != Some(host)
+                    && meeting.host_id.is_none()
+                {
+                    meeting.host_id = Some(host.to_owned());
+                    store
+                        .update_meeting(&meeting)
+                        .await
+                        .map_err(ServiceError::from)?;
+                }
+                if life.phase == LifecyclePhase::Ended {
+                    let ended = ended_at.unwrap_or(now);
+                    self.schedule_reconcile(&meeting, &life.instance, ended, now)
+                        .await?;
+                }
+                Ok(())
+            }
+            ZoomEvent::Participant { .. } => {
+                let participant = event
+                    .participant_event()
+                    .map_err(|e| ApplyError::Unusable(e.to_string()))?;
+                let Some(participant) = participant else {
+                    return Ok(());
+                };
+                let Some(meeting) = self.meeting_for(account, event.meeting_id()).await? else {
+                    return Ok(());
+                };
+                // Make the instance visible even when `meeting.started` never arrives.
+                if store
+                    .get_instance(&participant.instance)
+                    .await
+                    .map_err(ServiceError::from)?
+                    .is_none()
+                {
+                    store
+                        .upsert_instance(&InstanceUpdate {
+                            meeting: meeting.id.clone(),
+                            uuid: participant.instance.clone(),
+                            started_at: None,
+                            ended_at: None,
+                            at: now,
+                        })
+                        .await
+                        .map_err(ServiceError::from)?;
+                }
+                store
+                    .insert_participant_events(&[StoredEvent {
+                        meeting: meeting.id.clone(),
+                        event: participant,
+                        source: Some(id),
+                    }])
+                    .await
+                    .map_err(ServiceError::from)?;
+                Ok(())
+            }
+            ZoomEvent::Registration {
+                event_type,
+                payload,
+            } => {
+                let Some(meeting) = self.meeting_for(account, event.meeting_id()).await? else {
+                    return Ok(());
+                };
+                self.on_registration_event(&meeting, *event_type, payload, now)
+                    .await?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Schedules the report pull of an ended instance (`reconcile:{uuid}` job).
+    pub(crate) async fn schedule_reconcile(
+        &self,
+        meeting: &MeetingRecord,
+        instance: &InstanceId,
+        ended_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let delay = TimeDelta::from_std(self.inner.reconcile.delay).unwrap_or(TimeDelta::zero());
+        let run_at = (ended_at + delay).max(now);
+        self.enqueue_at(
+            Job::Reconcile {
+                meeting: meeting.id.clone(),
+                instance: instance.clone(),
+                ended_at,
+                on_demand: false,
+            },
+            run_at,
+            now,
+        )
+        .await
+    }
+
+    /// Registration events: auto-deny self-registrations of restricted meetings, and mirror
+    /// cancellations/denials of attend's own registrants.
+    async fn on_registration_event(
+        &self,
+        meeting: &MeetingRecord,
+        event_type: EventType,
+        payload: &crate::zoom::events::RegistrationPayload,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let registrant = &payload.object.registrant;
+        let ours = self
+            .own_registration(
+                meeting,
+                registrant.id.as_deref(),
+                registrant.email.as_deref(),
+            )
+            .await?;
+        match event_type {
+            EventType::RegistrationCreated => {
+                let restricted = meeting.restrict_to_registered
+                    && self.inner.registration.auto_deny_self_registrations;
+                if ours.is_none()
+                    && restricted
+                    && let Some(registrant_id) = registrant.id.clone()
+                {
+                    self.enqueue(
+                        Job::DenyRegistrant {
+                            meeting: meeting.id.clone(),
+                            registrant_id,
+                            email: registrant.email.clone(),
+                        },
+                        now,
+                    )
+                    .await?;
+                }
+            }
+            EventType::RegistrationCancelled | EventType::RegistrationDenied => {
+                if let Some(mut record) = ours
+                    && record.registrant_id.as_ref().map(|r| r.as_str()) == registrant.id.as_deref()
+                    && record.status != crate::model::RegistrationStatus::Cancelled
+                {
+                    record.status = crate::model::RegistrationStatus::Cancelled;
+                    record.updated_at = now;
+                    self.inner.store.update_registration(&record).await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// attend's own registration behind a registrant: by registrant id, else by the email
+    /// attend registers (or will register) the user with.
+    async fn own_registration(
+        &self,
+        meeting: &MeetingRecord,
+        registrant_id: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Option<crate::store::RegistrationRecord>, ServiceError> {
+        let store = &self.inner.store;
+        if let Some(id) = registrant_id.filter(|s| !s.is_empty()) {
+            let found = store
+                .find_registration_by_registrant_id(
+                    &meeting.id,
+                    &crate::model::RegistrantId::new(id),
+                )
+                .await?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        if let Some(email) = email.filter(|s| !s.is_empty()) {
+            let mut found = store
+                .find_registrations_by_email(&meeting.id, email)
+                .await?;
+            if found.len() == 1 {
+                return Ok(found.pop());
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Why applying a delivery stopped: it is signed but unusable (stored and flagged), or a
+/// service failure (left for a retry).
+enum ApplyError {
+    Unusable(String),
+    Service(ServiceError),
+}
+
+impl From<ServiceError> for ApplyError {
+    fn from(err: ServiceError) -> Self {
+        ApplyError::Service(err)
+    }
+}

@@ -1,0 +1,285 @@
+//! The worker: claims jobs from the store's queue and runs them.
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::task::JoinSet;
+use tracing::{Instrument, debug, info_span, warn};
+
+use crate::store::{Job as StoredJob, JobState};
+
+use super::jobs::Job;
+use super::{Attend, JobRunReport, ServiceError};
+
+/// What a job handler decided.
+pub(crate) enum JobOutcome {
+    /// Finished.
+    Done,
+    /// Put back until `run_at` without using up an attempt (rate limit, report not ready,
+    /// a long run yielding before its lease ends).
+    Defer(DateTime<Utc>),
+    /// Failed; retry with backoff (or dead after the last attempt).
+    Retry(ServiceError),
+}
+
+impl Attend {
+    /// Runs the background worker until `shutdown` completes: claims due jobs (leased, so
+    /// several processes on one database share the queue), runs up to
+    /// [`WorkerOptions::batch`](super::WorkerOptions::batch) of them concurrently, retries
+    /// failures with backoff, and every
+    /// [`sweep_interval`](super::WorkerOptions::sweep_interval) queues stored webhooks that
+    /// have no job yet (a crash between storing and queueing) and purges expired data.
+    ///
+    /// Spawn it once per process: `tokio::spawn(attend.clone().run_worker(signal))`. On
+    /// shutdown it stops claiming and waits for the jobs in flight. Storage outages are
+    /// logged and waited out; the worker never returns an error.
+    pub async fn run_worker(self, shutdown: impl Future<Output = ()> + Send) {
+        let worker = self.inner.worker.worker_id.clone();
+        let poll = self.inner.worker.poll_interval;
+        let capacity = self.inner.worker.batch;
+        let sweep_every = self.inner.worker.sweep_interval;
+        tokio::pin!(shutdown);
+        let mut running: JoinSet<JobRunReport> = JoinSet::new();
+        let mut last_sweep: Option<tokio::time::Instant> = None;
+        let mut outage = 0u32;
+        loop {
+            if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
+                last_sweep = Some(tokio::time::Instant::now());
+                if let Err(err) = self.sweep().await {
+                    warn!(error = %err, "worker sweep failed");
+                }
+            }
+            let free = capacity.saturating_sub(running.len());
+            let mut claimed = 0;
+            if free > 0 {
+                match self.claim(&worker, free).await {
+                    Ok(jobs) => {
+                        outage = 0;
+                        claimed = jobs.len();
+                        for job in jobs {
+                            let this = self.clone();
+                            let worker = worker.clone();
+                            running.spawn(async move { this.run_job(job, &worker).await });
+                        }
+                    }
+                    Err(err) => {
+                        outage = outage.saturating_add(1);
+                        warn!(error = %err, "worker could not claim jobs");
+                    }
+                }
+            }
+            let wait = if outage > 0 {
+                poll.saturating_mul(outage.min(30))
+            } else if claimed > 0 {
+                Duration::ZERO
+            } else {
+                poll
+            };
+            tokio::select! {
+                () = &mut shutdown => break,
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+        while running.join_next().await.is_some() {}
+    }
+
+    /// Runs every job that is due now, in this task, until none is left (jobs deferred to
+    /// later times stay queued). For tests, demos and hosts with their own scheduler.
+    ///
+    /// # Errors
+    /// Only if claiming fails (storage unavailable); job failures are counted in the report.
+    pub async fn run_pending_jobs(&self) -> Result<JobRunReport, ServiceError> {
+        let worker = format!("{}-inline", self.inner.worker.worker_id);
+        let mut report = JobRunReport::default();
+        loop {
+            let jobs = self.claim(&worker, self.inner.worker.batch.max(1)).await?;
+            if jobs.is_empty() {
+                return Ok(report);
+            }
+            for job in jobs {
+                report.add(self.run_job(job, &worker).await);
+            }
+        }
+    }
+
+    /// Processes stored webhooks without a job, then runs every due job, repeatedly, until
+    /// nothing is left to do now. The one call tests and the demo need after feeding events.
+    ///
+    /// # Errors
+    /// As [`run_pending_jobs`](Self::run_pending_jobs).
+    pub async fn drain(&self) -> Result<JobRunReport, ServiceError> {
+        let mut total = JobRunReport::default();
+        loop {
+            let processed = self.process_pending().await?;
+            let report = self.run_pending_jobs().await?;
+            total.add(report);
+            if report.claimed == 0 && processed.processed + processed.unparseable == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn claim(&self, worker: &str, limit: usize) -> Result<Vec<StoredJob>, ServiceError> {
+        let lease = TimeDelta::from_std(self.inner.worker.lease).unwrap_or(TimeDelta::minutes(5));
+        Ok(self
+            .inner
+            .store
+            .claim_jobs(worker, limit, lease, self.now())
+            .await?)
+    }
+
+    /// Queues stored webhooks that have no job, and purges expired data.
+    async fn sweep(&self) -> Result<(), ServiceError> {
+        let now = self.now();
+        let stale = self
+            .inner
+            .store
+            .list_unprocessed_webhooks(now - TimeDelta::minutes(1), 1_000)
+            .await?;
+        for webhook in stale {
+            self.enqueue(
+                Job::ProcessWebhook {
+                    webhook: webhook.id,
+                },
+                now,
+            )
+            .await?;
+        }
+        self.purge_expired().await?;
+        Ok(())
+    }
+
+    /// Runs one claimed job and records its outcome in the queue.
+    pub(crate) async fn run_job(&self, stored: StoredJob, worker: &str) -> JobRunReport {
+        let mut report = JobRunReport {
+            claimed: 1,
+            ..JobRunReport::default()
+        };
+        let span = info_span!("attend.job", id = %stored.id, kind = %stored.kind, attempt = stored.attempts);
+        async {
+            let lease_end = stored
+                .locked_until
+                .unwrap_or_else(|| self.now() + TimeDelta::minutes(5));
+            let outcome = match Job::from_payload(&stored.payload) {
+                Ok(job) => self.handle(job, &stored, lease_end).await,
+                Err(err) => JobOutcome::Retry(ServiceError::internal(err)),
+            };
+            let now = self.now();
+            let store = &self.inner.store;
+            let kind = stored.kind.clone();
+            let result = match outcome {
+                JobOutcome::Done => {
+                    report.completed += 1;
+                    metrics::counter!("attend_jobs_total", "kind" => kind, "outcome" => "done")
+                        .increment(1);
+                    store.complete_job(stored.id, worker, now).await
+                }
+                JobOutcome::Defer(run_at) => {
+                    report.deferred += 1;
+                    metrics::counter!("attend_jobs_total", "kind" => kind, "outcome" => "deferred")
+                        .increment(1);
+                    store
+                        .defer_job(stored.id, worker, run_at.max(now), now)
+                        .await
+                }
+                JobOutcome::Retry(err) => {
+                    report.failed += 1;
+                    metrics::counter!("attend_jobs_total", "kind" => kind, "outcome" => "failed")
+                        .increment(1);
+                    warn!(error = %err, code = err.code(), "job failed");
+                    let retry_at = match err.retry_after() {
+                        Some(after) => now + TimeDelta::from_std(after).unwrap_or_default(),
+                        None => self.inner.worker.backoff.retry_at(
+                            now,
+                            stored.attempts,
+                            rand::random::<f64>(),
+                        ),
+                    };
+                    match store
+                        .fail_job(stored.id, worker, &err.to_string(), retry_at, now)
+                        .await
+                    {
+                        Ok(JobState::Dead) => {
+                            self.on_dead_job(&stored).await;
+                            Ok(())
+                        }
+                        Ok(_) => Ok(()),
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            if let Err(err) = result {
+                // Typically a lease lost to another worker: that worker owns the job now.
+                debug!(error = %err, "could not record the job outcome");
+            }
+        }
+        .instrument(span)
+        .await;
+        report
+    }
+
+    async fn handle(&self, job: Job, stored: &StoredJob, lease_end: DateTime<Utc>) -> JobOutcome {
+        let result = match job {
+            Job::ProcessWebhook { webhook } => self
+                .process_webhook(webhook)
+                .await
+                .map(|()| JobOutcome::Done),
+            Job::Register { meeting } => self.registration_job(&meeting, lease_end).await,
+            Job::Reconcile {
+                meeting,
+                instance,
+                ended_at,
+                ..
+            } => {
+                self.reconcile_job(&meeting, &instance, ended_at)
+                    .await
+                    .map(|outcome| match outcome {
+                        super::ReconcileOutcome::NotReady { retry_at } => {
+                            JobOutcome::Defer(retry_at)
+                        }
+                        _ => JobOutcome::Done,
+                    })
+            }
+            Job::Finalize { instance } => self.finalize_job(&instance).await,
+            Job::DenyRegistrant {
+                meeting,
+                registrant_id,
+                email,
+            } => self
+                .deny_registrant_job(&meeting, &registrant_id, email.as_deref())
+                .await
+                .map(|()| JobOutcome::Done),
+            Job::DeleteRegistrants {
+                account,
+                kind,
+                zoom_meeting_id,
+                registrant_ids,
+            } => self
+                .delete_registrants_job(&account, kind, zoom_meeting_id, &registrant_ids)
+                .await
+                .map(|()| JobOutcome::Done),
+        };
+        let _ = stored;
+        result.unwrap_or_else(JobOutcome::Retry)
+    }
+
+    /// A job used up its attempts: leave a visible trace where it matters.
+    async fn on_dead_job(&self, stored: &StoredJob) {
+        if let Ok(Job::ProcessWebhook { webhook }) = Job::from_payload(&stored.payload) {
+            let reason = stored
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "processing failed repeatedly".into());
+            if let Err(err) = self
+                .inner
+                .store
+                .mark_webhook_failed(webhook, &reason, self.now())
+                .await
+            {
+                warn!(error = %err, "could not mark the webhook failed");
+            }
+        }
+    }
+}

@@ -111,13 +111,14 @@ impl Limiter {
             }
         }
         let heavyish = matches!(category, Category::Heavy | Category::ResourceIntensive);
-        if heavyish && let Some(cap) = limits.heavy_and_ri_daily {
-            if *self.heavy_ri.count_on(day) >= cap {
-                return Err(Refusal::Daily {
-                    category,
-                    limit: cap,
-                });
-            }
+        if heavyish
+            && let Some(cap) = limits.heavy_and_ri_daily
+            && *self.heavy_ri.count_on(day) >= cap
+        {
+            return Err(Refusal::Daily {
+                category,
+                limit: cap,
+            });
         }
         let bucket = self
             .buckets

@@ -290,6 +290,15 @@ impl Meeting {
     }
 }
 
+/// The fields of a registrant to add.
+struct NewRegistrant<'a> {
+    email: &'a str,
+    first: &'a str,
+    last: &'a str,
+    auto_approve: bool,
+    extra: Map<String, Value>,
+}
+
 #[derive(Debug, Clone)]
 struct PageCursor {
     key: String,
@@ -951,13 +960,16 @@ impl Inner {
     fn upsert_registrant(
         &mut self,
         id: u64,
-        email: &str,
-        first: &str,
-        last: &str,
-        auto_approve: bool,
-        extra: Map<String, Value>,
+        new: NewRegistrant<'_>,
         now: DateTime<Utc>,
     ) -> Result<usize, Reply> {
+        let NewRegistrant {
+            email,
+            first,
+            last,
+            auto_approve,
+            extra,
+        } = new;
         let approval = self.meetings[&id].approval_type();
         let fresh_status = if approval == 0 || auto_approve {
             RegistrantStatus::Approved
@@ -1078,7 +1090,17 @@ impl Inner {
         for k in ["email", "first_name", "last_name", "auto_approve"] {
             extra.remove(k);
         }
-        let pos = match self.upsert_registrant(id, email, first, last, auto, extra, now) {
+        let pos = match self.upsert_registrant(
+            id,
+            NewRegistrant {
+                email,
+                first,
+                last,
+                auto_approve: auto,
+                extra,
+            },
+            now,
+        ) {
             Ok(p) => p,
             Err(r) => return r,
         };
@@ -1199,7 +1221,17 @@ impl Inner {
             .unwrap_or(false);
         let mut out = Vec::new();
         for (email, first, last) in &items {
-            let pos = match self.upsert_registrant(id, email, first, last, auto, Map::new(), now) {
+            let pos = match self.upsert_registrant(
+                id,
+                NewRegistrant {
+                    email,
+                    first,
+                    last,
+                    auto_approve: auto,
+                    extra: Map::new(),
+                },
+                now,
+            ) {
                 Ok(p) => p,
                 Err(r) => return r,
             };
@@ -1635,7 +1667,17 @@ impl Inner {
     ) -> Option<RegistrantView> {
         self.meetings.get(&meeting)?;
         let pos = self
-            .upsert_registrant(meeting, email, first, last, true, Map::new(), now)
+            .upsert_registrant(
+                meeting,
+                NewRegistrant {
+                    email,
+                    first,
+                    last,
+                    auto_approve: true,
+                    extra: Map::new(),
+                },
+                now,
+            )
             .ok()?;
         let r = self.meetings[&meeting].registrants[pos].clone();
         Some(self.registrant_view(meeting, &r))

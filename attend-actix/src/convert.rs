@@ -1,13 +1,32 @@
 //! Conversions from the attendance engine's output to the API objects.
 
 use attend_core::{
-    attendance::{PresenceInterval, Roster, RosterRecord, RosterWindow, Summary, UnmatchedRecord},
-    model,
+    attendance::{PresenceInterval, RosterRecord, RosterWindow, Summary, UnmatchedRecord},
+    service,
 };
 
 use crate::dto::{
-    Attendance, AttendanceSummary, AttendanceWindow, Interval, RosterEntry, UnmatchedParticipant,
+    Attendance, AttendanceSummary, AttendanceWindow, Interval, RosterEntry, SharedLink,
+    UnmatchedList, UnmatchedParticipant, UserAttendance,
 };
+
+impl From<service::UnmatchedList> for UnmatchedList {
+    fn from(l: service::UnmatchedList) -> Self {
+        Self {
+            meeting_id: l.meeting_id.0,
+            unmatched: l.unmatched.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<service::UserHistory> for UserAttendance {
+    fn from(h: service::UserHistory) -> Self {
+        Self {
+            user_id: h.user_id.0,
+            records: h.records.into_iter().map(Into::into).collect(),
+        }
+    }
+}
 
 impl From<RosterWindow> for AttendanceWindow {
     fn from(w: RosterWindow) -> Self {
@@ -75,17 +94,25 @@ impl From<Summary> for AttendanceSummary {
     }
 }
 
-impl Attendance {
-    /// The API object of `roster` for meeting `meeting_id`.
-    pub fn from_roster(meeting_id: &model::MeetingId, roster: Roster) -> Self {
+impl From<service::Attendance> for Attendance {
+    fn from(a: service::Attendance) -> Self {
+        let roster = a.roster;
         Self {
-            meeting_id: meeting_id.0.clone(),
+            meeting_id: a.meeting_id.0,
             instance: roster.instance.map(|i| i.0),
             window: roster.window.into(),
             state: roster.state.into(),
             roster: roster.roster.into_iter().map(Into::into).collect(),
             unmatched: roster.unmatched.into_iter().map(Into::into).collect(),
             summary: roster.summary.into(),
+            possible_shared_links: a
+                .possible_shared_links
+                .into_iter()
+                .map(|s| SharedLink {
+                    registrant_id: s.registrant_id,
+                    connections: s.connections.into_iter().map(|c| c.0).collect(),
+                })
+                .collect(),
         }
     }
 }

@@ -11,10 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use attend_core::{
-    model,
-    store::{InstanceRecord, MeetingRecord, RegistrationCounts as CoreCounts},
-};
+use attend_core::{model, service};
 
 use crate::error::ErrorDetail;
 
@@ -236,18 +233,13 @@ pub struct PolicyPatch {
     pub count_breakout_rooms: Option<bool>,
 }
 
-impl PolicyPatch {
-    /// `base` with the given fields replaced.
-    pub fn apply(&self, base: &model::Policy) -> model::Policy {
-        model::Policy {
-            required_ratio: self.required_ratio.unwrap_or(base.required_ratio),
-            late_after_seconds: self.late_after_seconds.unwrap_or(base.late_after_seconds),
-            left_early_before_end_seconds: self
-                .left_early_before_end_seconds
-                .unwrap_or(base.left_early_before_end_seconds),
-            count_breakout_rooms: self
-                .count_breakout_rooms
-                .unwrap_or(base.count_breakout_rooms),
+impl From<PolicyPatch> for service::PolicyPatch {
+    fn from(p: PolicyPatch) -> Self {
+        Self {
+            required_ratio: p.required_ratio,
+            late_after_seconds: p.late_after_seconds,
+            left_early_before_end_seconds: p.left_early_before_end_seconds,
+            count_breakout_rooms: p.count_breakout_rooms,
         }
     }
 }
@@ -287,8 +279,8 @@ pub struct Meeting {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<MeetingRecord> for Meeting {
-    fn from(m: MeetingRecord) -> Self {
+impl From<service::Meeting> for Meeting {
+    fn from(m: service::Meeting) -> Self {
         Self {
             id: m.id.0,
             zoom_meeting_id: m.zoom_meeting_id.0,
@@ -355,6 +347,36 @@ pub struct LinkMeetingRequest {
     /// Attendance rules; omitted fields take the defaults.
     #[serde(default)]
     pub policy: Option<PolicyPatch>,
+    /// Which configured Zoom account the meeting belongs to (installations with several
+    /// accounts); omitted = the default account.
+    #[serde(default)]
+    pub account: Option<String>,
+}
+
+impl From<CreateZoomMeeting> for service::CreateMeeting {
+    fn from(c: CreateZoomMeeting) -> Self {
+        Self {
+            topic: c.topic,
+            start_time: c.start_time,
+            duration_minutes: c.duration_minutes,
+            timezone: c.timezone,
+            host: c.host,
+        }
+    }
+}
+
+impl From<LinkMeetingRequest> for service::LinkMeeting {
+    fn from(r: LinkMeetingRequest) -> Self {
+        Self {
+            group: r.group.into(),
+            kind: r.kind.into(),
+            zoom_meeting_id: r.zoom_meeting_id.map(model::ZoomMeetingId),
+            create: r.create.map(Into::into),
+            restrict_to_registered: r.restrict_to_registered,
+            policy: r.policy.map(Into::into),
+            account: r.account.map(Into::into),
+        }
+    }
 }
 
 /// `PATCH /meetings/{id}`: the fields given are changed.
@@ -368,6 +390,15 @@ pub struct MeetingPatch {
     /// New `restrict_to_registered`.
     #[serde(default)]
     pub restrict_to_registered: Option<bool>,
+}
+
+impl From<MeetingPatch> for service::MeetingPatch {
+    fn from(p: MeetingPatch) -> Self {
+        Self {
+            policy: p.policy.map(Into::into),
+            restrict_to_registered: p.restrict_to_registered,
+        }
+    }
 }
 
 /// Query of `GET /meetings`.
@@ -411,9 +442,30 @@ pub struct Registration {
     /// When Zoom accepted the registrant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered_at: Option<DateTime<Utc>>,
-    /// Why the registration failed (status `failed`).
+    /// Why the registration failed (status `failed`), or why a `pending` one was deferred.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
+    /// For `pending` registrations: when the next attempt is due (e.g. after Zoom's daily
+    /// limit resets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+impl From<service::Registration> for Registration {
+    fn from(r: service::Registration) -> Self {
+        Self {
+            user_id: r.user_id.0,
+            status: r.status.into(),
+            registrant_id: r.registrant_id.map(|id| id.0),
+            join_link: r.join_link,
+            registered_at: r.registered_at,
+            error: r.error.map(|e| ErrorDetail {
+                code: e.code,
+                message: e.message,
+            }),
+            next_attempt_at: r.next_attempt_at,
+        }
+    }
 }
 
 /// `{"registrations": [Registration]}`: the answer of `POST .../registrations`.
@@ -436,8 +488,8 @@ pub struct RegistrationCounts {
     pub cancelled: u64,
 }
 
-impl From<CoreCounts> for RegistrationCounts {
-    fn from(c: CoreCounts) -> Self {
+impl From<service::Counts> for RegistrationCounts {
+    fn from(c: service::Counts) -> Self {
         Self {
             registered: c.registered,
             pending: c.pending,
@@ -475,6 +527,15 @@ pub struct JoinLink {
     pub expires_at: DateTime<Utc>,
 }
 
+impl From<service::JoinLink> for JoinLink {
+    fn from(l: service::JoinLink) -> Self {
+        Self {
+            url: l.url,
+            expires_at: l.expires_at,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Instances and attendance
 // ---------------------------------------------------------------------------------------------
@@ -494,8 +555,8 @@ pub struct Instance {
     pub state: InstanceState,
 }
 
-impl From<InstanceRecord> for Instance {
-    fn from(i: InstanceRecord) -> Self {
+impl From<service::Instance> for Instance {
+    fn from(i: service::Instance) -> Self {
         Self {
             uuid: i.uuid.0,
             started_at: i.started_at,
@@ -638,9 +699,85 @@ pub struct Attendance {
     pub unmatched: Vec<UnmatchedParticipant>,
     /// Counts.
     pub summary: AttendanceSummary,
+    /// Personal links that look used by two people at the same time (empty when none).
+    pub possible_shared_links: Vec<SharedLink>,
 }
 
-/// `{"unmatched": [UnmatchedParticipant]}`.
+/// A personal registrant link seen on overlapping connections of visibly different people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SharedLink {
+    /// The registrant id whose link was shared.
+    pub registrant_id: String,
+    /// The connections involved.
+    pub connections: Vec<String>,
+}
+
+/// One person in a meeting right now: a matched host user (`user_id`) or an unmatched
+/// participant (`participant_key`, `display_name`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LiveParticipant {
+    /// The host user, when matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// How they were matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_by: Option<MatchedBy>,
+    /// The person key, when unmatched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant_key: Option<String>,
+    /// The display name, when unmatched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Start of their current stretch of presence.
+    pub since: DateTime<Utc>,
+    /// Attended time so far in this instance, whole seconds.
+    pub attended_seconds: u64,
+}
+
+impl From<service::LiveParticipant> for LiveParticipant {
+    fn from(p: service::LiveParticipant) -> Self {
+        Self {
+            user_id: p.user_id.map(|u| u.0),
+            matched_by: p.matched_by.map(Into::into),
+            participant_key: p.participant_key,
+            display_name: p.display_name,
+            since: p.since,
+            attended_seconds: p.attended_seconds,
+        }
+    }
+}
+
+/// `GET /meetings/{id}/live`: who is in the meeting right now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"meeting_id": "mtg_5f2c1e", "instance": "4444AAAiAAAAAiAiAiiAii==",
+    "started_at": "2026-03-02T09:01:12Z",
+    "participants": [{"user_id": "u1", "matched_by": "registrant_id",
+        "since": "2026-03-02T09:03:00Z", "attended_seconds": 840},
+        {"participant_key": "name:Guest 7", "display_name": "Guest 7",
+        "since": "2026-03-02T09:10:00Z", "attended_seconds": 420}]}))]
+pub struct LiveView {
+    /// attend's meeting id.
+    pub meeting_id: String,
+    /// The running instance; `null` when the meeting is not running.
+    pub instance: Option<String>,
+    /// When the running instance started; `null` when not running.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Who is present now: matched users by id, then unmatched people by key.
+    pub participants: Vec<LiveParticipant>,
+}
+
+impl From<service::LiveView> for LiveView {
+    fn from(v: service::LiveView) -> Self {
+        Self {
+            meeting_id: v.meeting_id.0,
+            instance: v.instance.map(|i| i.0),
+            started_at: v.started_at,
+            participants: v.participants.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// `{"meeting_id", "unmatched": [UnmatchedParticipant]}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct UnmatchedList {
     /// attend's meeting id.
@@ -665,6 +802,15 @@ pub struct ReconcileQueued {
     pub meeting_id: String,
     /// The instances whose report pull was queued.
     pub instances: Vec<String>,
+}
+
+impl From<service::ReconcileQueued> for ReconcileQueued {
+    fn from(q: service::ReconcileQueued) -> Self {
+        Self {
+            meeting_id: q.meeting_id.0,
+            instances: q.instances.into_iter().map(|i| i.0).collect(),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -699,6 +845,20 @@ pub struct UserAttendance {
     pub records: Vec<UserAttendanceRecord>,
 }
 
+impl From<service::UserAttendanceRecord> for UserAttendanceRecord {
+    fn from(r: service::UserAttendanceRecord) -> Self {
+        Self {
+            meeting_id: r.meeting_id.0,
+            instance: r.instance.0,
+            status: r.status.into(),
+            attended_seconds: r.attended_seconds,
+            attendance_ratio: r.attendance_ratio,
+            first_join: r.first_join,
+            last_leave: r.last_leave,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Webhooks
 // ---------------------------------------------------------------------------------------------
@@ -717,8 +877,8 @@ pub struct UrlValidationResponse {
 /// The answer to any other correctly signed event, once it is stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WebhookAck {
-    /// `stored` (new), `duplicate` (already stored) or `flagged` (stored, but could not be
-    /// parsed).
+    /// `stored` (committed now) or `duplicate` (committed before). A signed event that
+    /// cannot be parsed is stored (and flagged for operators) like any other.
     pub status: String,
 }
 

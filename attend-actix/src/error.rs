@@ -22,6 +22,7 @@ use actix_web::{
     http::{StatusCode, header},
     web,
 };
+use attend_core::service::{Missing, ServiceError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -68,6 +69,8 @@ pub enum Resource {
     Participant,
     /// A Zoom meeting or webinar that Zoom itself does not know (`zoom_meeting_not_found`).
     ZoomMeeting,
+    /// A configured Zoom account (`account_not_found`).
+    Account,
     /// No route of the attend scope matches the path (`route_not_found`).
     Route,
 }
@@ -81,6 +84,7 @@ impl Resource {
             Resource::User => "user_not_found",
             Resource::Participant => "participant_not_found",
             Resource::ZoomMeeting => "zoom_meeting_not_found",
+            Resource::Account => "account_not_found",
             Resource::Route => "route_not_found",
         }
     }
@@ -93,6 +97,7 @@ impl Resource {
             Resource::User => "no such user",
             Resource::Participant => "no such unmatched participant",
             Resource::ZoomMeeting => "Zoom does not know this meeting or webinar",
+            Resource::Account => "no such Zoom account is configured",
             Resource::Route => "no such route",
         }
     }
@@ -142,8 +147,12 @@ pub enum ApiError {
     TokenExpired,
     /// 401 `invalid_signature`: a webhook whose Zoom signature is missing, wrong or outside the
     /// replay window.
-    #[error("the webhook signature is missing, invalid or stale")]
-    InvalidSignature,
+    #[error("the webhook signature is missing, invalid or stale ({reason})")]
+    InvalidSignature {
+        /// Which check failed (`missing_signature_header`, `bad_signature`,
+        /// `stale_timestamp`, ...).
+        reason: &'static str,
+    },
     /// 401 `invalid_join_token`: a join link whose token was not signed by us (tampered or
     /// truncated).
     #[error("this join link is not valid")]
@@ -227,7 +236,7 @@ impl ApiError {
             ApiError::MissingCredentials => "missing_credentials",
             ApiError::InvalidToken => "invalid_token",
             ApiError::TokenExpired => "token_expired",
-            ApiError::InvalidSignature => "invalid_signature",
+            ApiError::InvalidSignature { .. } => "invalid_signature",
             ApiError::InvalidJoinToken => "invalid_join_token",
             ApiError::JoinLinkExpired => "join_link_expired",
             ApiError::Forbidden(_) => "forbidden",
@@ -310,7 +319,7 @@ impl ResponseError for ApiError {
             ApiError::MissingCredentials
             | ApiError::InvalidToken
             | ApiError::TokenExpired
-            | ApiError::InvalidSignature
+            | ApiError::InvalidSignature { .. }
             | ApiError::InvalidJoinToken => StatusCode::UNAUTHORIZED,
             ApiError::JoinLinkExpired => StatusCode::GONE,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -351,6 +360,57 @@ impl fmt::Display for Chain<'_> {
             next = err.source();
         }
         Ok(())
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::NotFound(missing) => ApiError::NotFound(match missing {
+                Missing::Meeting => Resource::Meeting,
+                Missing::Instance => Resource::Instance,
+                Missing::Registration => Resource::Registration,
+                Missing::User => Resource::User,
+                Missing::Participant => Resource::Participant,
+                Missing::ZoomMeeting => Resource::ZoomMeeting,
+                Missing::Account => Resource::Account,
+                // A kind added to the core later: still a 404, with a generic code.
+                _ => Resource::Route,
+            }),
+            ServiceError::Forbidden { reason } => ApiError::Forbidden(reason.into()),
+            ServiceError::Invalid { field, reason } => {
+                ApiError::InvalidValue(format!("invalid {field}: {reason}"))
+            }
+            ServiceError::Conflict { reason } => ApiError::Conflict(reason),
+            ServiceError::PayloadTooLarge { limit } => ApiError::PayloadTooLarge { limit },
+            ServiceError::Signature(err) => ApiError::InvalidSignature { reason: err.code() },
+            ServiceError::TokenInvalid(_) => ApiError::InvalidJoinToken,
+            ServiceError::TokenExpired { .. } => ApiError::JoinLinkExpired,
+            ServiceError::RateLimited { retry_after, .. } => ApiError::RateLimited { retry_after },
+            ServiceError::ZoomUnavailable {
+                retry_after,
+                source,
+            } => {
+                tracing::warn!(error = %Chain(source.as_ref()), "Zoom unavailable");
+                ApiError::ZoomUnavailable { retry_after }
+            }
+            ServiceError::ZoomRejected {
+                zoom_code, message, ..
+            } => {
+                tracing::info!(?zoom_code, "Zoom rejected a request");
+                ApiError::Zoom(message)
+            }
+            ServiceError::StorageUnavailable {
+                retry_after,
+                source,
+            } => {
+                tracing::warn!(error = %Chain(source.as_ref()), "storage unavailable");
+                ApiError::StorageUnavailable { retry_after }
+            }
+            ServiceError::Internal { source } => ApiError::Internal(source),
+            // A variant added to the core later: opaque, but logged in full.
+            other => ApiError::internal(other),
+        }
     }
 }
 

@@ -10,5 +10,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod config;
 pub mod db;
+pub mod demo;
+pub mod error;
+pub mod page;
+pub mod routes;
+pub mod state;

@@ -369,6 +369,8 @@ pub struct RandomFaults {
     pub slow: f64,
     /// Delay of random slow answers.
     pub slow_delay: Duration,
+    /// Probability of [`Fault::RevokeTokens`] before a call.
+    pub revoke_tokens: f64,
     /// Only these endpoints get random faults (`None`: all API endpoints).
     pub only: Option<Vec<Endpoint>>,
     /// Seed of the fault dice.

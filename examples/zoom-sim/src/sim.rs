@@ -198,6 +198,7 @@ impl Simulator {
     /// Replaces the random fault configuration.
     pub fn set_random_faults(&self, faults: RandomFaults) {
         let mut s = self.shared.lock();
+        s.fault_rng = crate::rng::SplitMix64::new(faults.seed);
         s.random_faults = faults;
     }
 

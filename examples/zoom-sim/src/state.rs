@@ -323,7 +323,7 @@ pub(crate) struct Inner {
     pub(crate) user_level_headers: bool,
     pub(crate) public_url: String,
     rng: SplitMix64,
-    fault_rng: SplitMix64,
+    pub(crate) fault_rng: SplitMix64,
     pub(crate) tokens: HashMap<String, DateTime<Utc>>,
     pub(crate) meetings: BTreeMap<u64, Meeting>,
     pages: HashMap<String, PageCursor>,
@@ -560,14 +560,19 @@ impl Inner {
         if rf.only.as_ref().is_some_and(|only| !only.contains(&ep)) {
             return None;
         }
-        let (p429, p5xx, pslow) = (rf.too_many_requests, rf.server_error, rf.slow);
+        let (p429, p5xx, pslow, prevoke) = (
+            rf.too_many_requests,
+            rf.server_error,
+            rf.slow,
+            rf.revoke_tokens,
+        );
         let status = if rf.server_error_status == 0 {
             500
         } else {
             rf.server_error_status
         };
         let delay = rf.slow_delay;
-        if p429 + p5xx + pslow <= 0.0 {
+        if p429 + p5xx + pslow + prevoke <= 0.0 {
             return None;
         }
         let roll = self.fault_rng.unit();
@@ -577,6 +582,8 @@ impl Inner {
             Some(Fault::ServerError(status))
         } else if roll < p429 + p5xx + pslow {
             Some(Fault::Slow(delay))
+        } else if roll < p429 + p5xx + pslow + prevoke {
+            Some(Fault::RevokeTokens)
         } else {
             None
         }

@@ -762,3 +762,21 @@ async fn live_speed_spreads_the_class_over_real_time() {
     assert!(started.elapsed() >= Duration::from_millis(900));
     assert_eq!(rx.captured().len(), 4);
 }
+
+/// The demo spawns `play` on a multi-threaded runtime: its future must be `Send` (this test
+/// fails to compile otherwise), and it must run to completion there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn play_runs_in_a_spawned_task() {
+    let zoom = sim().await;
+    let id = small_setup(&zoom);
+    let rx = Receiver::start(0).await;
+    let sim: Simulator = zoom.sim().clone();
+    let target = WebhookTarget::new(rx.url.clone(), SECRET);
+    let task = tokio::spawn(async move {
+        sim.play(&small(id), &target, &DeliveryOptions::for_tests())
+            .await
+            .map(|o| o.report.all_acked())
+    });
+    assert!(task.await.unwrap().unwrap());
+    assert!(!rx.captured().is_empty());
+}

@@ -663,3 +663,23 @@ async fn mounted_under_a_prefix() {
         "http://lms.local/zoom/v2"
     );
 }
+
+#[tokio::test]
+async fn random_token_revocation() {
+    let zoom = Simulator::start(config()).await.unwrap();
+    let api = Api::connect(&zoom).await;
+    zoom.set_random_faults(RandomFaults {
+        revoke_tokens: 1.0,
+        only: Some(vec![Endpoint::GetMeeting]),
+        ..RandomFaults::default()
+    });
+    assert_eq!(api.get("/meetings/1").await.0, 401);
+    zoom.set_random_faults(RandomFaults::default());
+    assert_eq!(
+        api.get("/meetings/1").await.0,
+        401,
+        "the token stays revoked"
+    );
+    let api = Api::connect(&zoom).await;
+    assert_eq!(api.get("/meetings/1").await.0, 404);
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::join_token::{JoinTokens, JwtSecret};
 use crate::model::{AccountKey, Policy};
 use crate::store::{Backoff, Store, UserDirectory};
-use crate::zoom::{Secret, VerifierConfigError, WebhookSecrets, WebhookVerifier};
+use crate::zoom::{Secret, VerifierConfigError, WebhookSecrets, WebhookVerifier, ZoomApi};
 
 use super::clock::{Clock, SystemClock};
 use super::{Attend, Inner};
@@ -67,6 +67,14 @@ impl ZoomAccount {
     #[must_use]
     pub fn zoom_account_id(mut self, id: impl Into<String>) -> Self {
         self.zoom_account_id = Some(id.into());
+        self
+    }
+
+    /// Calls Zoom through `api`: the REST client ([`ZoomClient`](crate::zoom::ZoomClient)),
+    /// or any other [`ZoomApi`] implementation.
+    #[must_use]
+    pub fn api(mut self, api: Arc<dyn ZoomApi>) -> Self {
+        self.api = Some(super::zoom_glue::AccountApi::Api(api));
         self
     }
 

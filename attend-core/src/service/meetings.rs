@@ -8,12 +8,6 @@ use crate::store::MeetingRecord;
 use super::zoom_glue::{AccountRuntime, ZoomFailure, ZoomMeetingInfo};
 use super::{Attend, LinkMeeting, Meeting, MeetingPatch, Missing, ServiceError};
 
-/// Zoom's `approval_type`: 0 automatic, 1 manual (only attend's auto-approved registrants
-/// get in).
-fn approval_type(restrict: bool) -> i64 {
-    if restrict { 1 } else { 0 }
-}
-
 /// Whether a Zoom meeting/webinar type can take registrations: not instant (1), not a
 /// recurring meeting without fixed time (3), not a PMI (4); for webinars not a recurring
 /// webinar without fixed time (6).
@@ -122,7 +116,7 @@ impl Attend {
                             })?;
                     takes_registrations(request.kind, info.meeting_type)
                         .map_err(|reason| ServiceError::invalid("zoom_meeting_id", reason))?;
-                    api.set_approval_type(request.kind, *id, approval_type(restrict))
+                    api.enable_registration(request.kind, *id, restrict)
                         .await
                         .map_err(|e| e.into_service(now))?;
                     info.id = Some(*id);
@@ -144,7 +138,7 @@ impl Attend {
                     if create.host.trim().is_empty() {
                         return Err(ServiceError::invalid("create.host", "must not be empty"));
                     }
-                    api.create_meeting(request.kind, create, approval_type(restrict))
+                    api.create_meeting(request.kind, create, restrict)
                         .await
                         .map_err(|e| match e {
                             ZoomFailure::NotFound { .. } => ServiceError::invalid(
@@ -225,7 +219,7 @@ impl Attend {
         {
             let now = self.now();
             self.account(&record.account)?
-                .set_approval_type(record.kind, record.zoom_meeting_id, approval_type(restrict))
+                .enable_registration(record.kind, record.zoom_meeting_id, restrict)
                 .await
                 .map_err(|e| e.into_service(now))?;
             record.restrict_to_registered = restrict;
@@ -248,7 +242,5 @@ mod tests {
         assert!(takes_registrations(MeetingKind::Meeting, Some(4)).is_err());
         assert!(takes_registrations(MeetingKind::Webinar, Some(5)).is_ok());
         assert!(takes_registrations(MeetingKind::Webinar, Some(6)).is_err());
-        assert_eq!(approval_type(true), 1);
-        assert_eq!(approval_type(false), 0);
     }
 }

@@ -15,6 +15,7 @@ use crate::model::{
     AccountKey, MeetingId, MeetingKind, RegistrantId, RegistrationStatus, UserId, ZoomMeetingId,
 };
 use crate::store::{FailureReason, HostUser, MeetingRecord, RegistrationRecord};
+use crate::zoom::api::RegistrantAction;
 
 use super::jobs::Job;
 use super::worker::JobOutcome;
@@ -404,7 +405,7 @@ impl Attend {
                 .set_registrant_status(
                     record.kind,
                     record.zoom_meeting_id,
-                    "cancel",
+                    RegistrantAction::Cancel,
                     &[(registrant.as_str().to_owned(), row.registrant_email.clone())],
                 )
                 .await
@@ -812,7 +813,7 @@ impl Attend {
                             }) => {
                                 stop.store(true, Ordering::SeqCst);
                             }
-                            Err(ZoomFailure::Rejected { .. }) => {
+                            Err(ZoomFailure::BatchNotSupported) => {
                                 batch_refused.store(true, Ordering::SeqCst);
                             }
                             _ => {}
@@ -855,7 +856,7 @@ impl Attend {
                         self.publish_progress(&meeting.id, done_in_run, true, deferred_until)
                             .await;
                     }
-                    Some(Err(ZoomFailure::Rejected { .. })) => singles.extend(chunk),
+                    Some(Err(ZoomFailure::BatchNotSupported)) => singles.extend(chunk),
                     Some(Err(failure)) => {
                         let end = self
                             .fail_rows(chunk, failure, &mut deferred_until, now)
@@ -921,12 +922,10 @@ impl Attend {
                         .await?;
                     done_in_run += 1;
                 }
-                Some(Err(ZoomFailure::Rejected { code, message })) => {
+                Some(Err(ZoomFailure::Rejected { label, message, .. })) => {
                     metrics::counter!("attend_registrations_total", "outcome" => "failed")
                         .increment(1);
-                    let code_text =
-                        code.map_or_else(|| "zoom_rejected".to_owned(), |c| format!("zoom_{c}"));
-                    self.finish_row(&mut row, RowResult::Failed(reason(&code_text, message)))
+                    self.finish_row(&mut row, RowResult::Failed(reason(label, message)))
                         .await?;
                 }
                 Some(Err(failure)) => {
@@ -1024,6 +1023,15 @@ impl Attend {
                         RowResult::Failed(reason("zoom_meeting_not_found", message.clone())),
                     )
                     .await?;
+                }
+                Ok(None)
+            }
+            ZoomFailure::Rejected { label, message, .. } => {
+                metrics::counter!("attend_registrations_total", "outcome" => "failed")
+                    .increment(rows.len() as u64);
+                for (mut row, _) in rows {
+                    self.finish_row(&mut row, RowResult::Failed(reason(label, message.clone())))
+                        .await?;
                 }
                 Ok(None)
             }
@@ -1170,7 +1178,7 @@ impl Attend {
             .set_registrant_status(
                 record.kind,
                 record.zoom_meeting_id,
-                "deny",
+                RegistrantAction::Deny,
                 &[(registrant_id.to_owned(), email.map(str::to_owned))],
             )
             .await

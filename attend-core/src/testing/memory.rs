@@ -973,3 +973,45 @@ impl UserDirectory for MemoryDirectory {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_simulated_outage_is_retryable_and_changes_nothing() {
+        let store = MemoryStore::new();
+        let handle = store.clone();
+        let job = NewJob::new("x", serde_json::json!({}), DateTime::<Utc>::UNIX_EPOCH);
+        handle.set_unavailable(true);
+        let err = store
+            .enqueue_job(&job, DateTime::<Utc>::UNIX_EPOCH)
+            .await
+            .expect_err("unavailable");
+        assert!(err.is_retryable(), "{err:?}");
+        handle.set_unavailable(false);
+        let counts = store.job_counts(None).await.expect("available again");
+        assert_eq!(counts, JobCounts::default());
+    }
+
+    #[tokio::test]
+    async fn directory_outage_and_missing_group_listing() {
+        let dir = MemoryDirectory::with_users([HostUser {
+            id: UserId::from("1"),
+            email: Some("a@example.org".into()),
+            name: "A".into(),
+        }]);
+        dir.set_unavailable(true);
+        let err = dir.get_user(&UserId::from("1")).await.expect_err("down");
+        assert!(err.is_retryable());
+        dir.set_unavailable(false);
+        assert!(dir.remove(&UserId::from("1")));
+        assert_eq!(dir.get_user(&UserId::from("1")).await.expect("up"), None);
+        let err = dir
+            .without_group_listing()
+            .list_group_users(&GroupKey::from("g"))
+            .await
+            .expect_err("unsupported");
+        assert!(matches!(err, DirectoryError::Unsupported { .. }));
+    }
+}

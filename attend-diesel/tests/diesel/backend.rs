@@ -276,7 +276,7 @@ async fn migrations_are_idempotent_and_optional(db: TestDb, fresh: DieselStore) 
     );
     // A store connected with migrations off leaves a fresh database alone...
     let pending = fresh
-        .with_conn(|conn| has_pending_migrations(conn))
+        .with_conn(has_pending_migrations)
         .await
         .expect("pending?");
     assert!(pending);
@@ -285,7 +285,7 @@ async fn migrations_are_idempotent_and_optional(db: TestDb, fresh: DieselStore) 
     assert_eq!(applied.len(), 1, "{applied:?}");
     assert!(
         !fresh
-            .with_conn(|conn| has_pending_migrations(conn))
+            .with_conn(has_pending_migrations)
             .await
             .expect("pending?")
     );
@@ -399,4 +399,54 @@ fn connect_blocking_works_without_a_runtime() {
     let store = DieselStore::connect_blocking("sqlite::memory:", Options::new()).expect("connect");
     assert_eq!(store.backend(), BackendKind::Sqlite);
     assert!(format!("{store:?}").contains("Sqlite"));
+}
+
+async fn down_migrations_remove_every_attend_table(db: TestDb) {
+    let left = db
+        .store
+        .with_conn(|conn| {
+            use diesel_migrations::MigrationHarness;
+            let reverted = match conn {
+                AnyConnection::Sqlite(c) => {
+                    c.revert_all_migrations(attend_diesel::SQLITE_MIGRATIONS)
+                }
+                AnyConnection::Postgresql(c) => {
+                    c.revert_all_migrations(attend_diesel::POSTGRES_MIGRATIONS)
+                }
+            };
+            reverted.map_err(DieselStoreError::Migration)?;
+            #[derive(QueryableByName)]
+            struct Name {
+                #[diesel(sql_type = Text)]
+                name: String,
+            }
+            let sql = match conn.backend() {
+                BackendKind::Sqlite => {
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'attend%'"
+                }
+                BackendKind::Postgres => {
+                    "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_name LIKE 'attend%'"
+                }
+            };
+            let names: Vec<Name> = diesel::sql_query(sql).load(conn)?;
+            Ok::<_, DieselStoreError>(names.into_iter().map(|n| n.name).collect::<Vec<_>>())
+        })
+        .await
+        .expect("revert");
+    assert!(left.is_empty(), "left after down.sql: {left:?}");
+    // And up again from nothing.
+    assert_eq!(db.store.run_migrations().await.expect("re-apply").len(), 1);
+}
+
+#[tokio::test]
+async fn down_migrations_revert_cleanly_on_sqlite() {
+    down_migrations_remove_every_attend_table(common::sqlite_file().await).await;
+}
+
+#[tokio::test]
+async fn down_migrations_revert_cleanly_on_postgres() {
+    if let Some(db) = common::postgres().await {
+        down_migrations_remove_every_attend_table(db).await;
+    }
 }

@@ -177,3 +177,45 @@ fn every_table_is_prefixed_attend() {
         assert!(table.starts_with("attend_"), "{table}");
     }
 }
+
+/// The two migration sets describe the same schema: same versions, and SQL that differs only
+/// in the generated-id column type and the header comment (see `migrations/README.md`).
+#[test]
+fn sqlite_and_postgres_migrations_stay_in_step() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let versions = |backend: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(backend))
+            .expect("migrations folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let (sqlite, postgres) = (versions("sqlite"), versions("postgres"));
+    assert_eq!(sqlite, postgres, "migration folders differ");
+    let normalize = |text: String| {
+        text.lines()
+            .filter(|l| !l.starts_with("-- attend's tables on"))
+            .map(|l| {
+                l.replace(
+                    "INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL",
+                    "BIGSERIAL PRIMARY KEY NOT NULL",
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for version in &sqlite {
+        for file in ["up.sql", "down.sql"] {
+            let read = |backend: &str| {
+                std::fs::read_to_string(root.join(backend).join(version).join(file))
+                    .unwrap_or_else(|e| panic!("{backend}/{version}/{file}: {e}"))
+            };
+            assert_eq!(
+                normalize(read("sqlite")),
+                normalize(read("postgres")),
+                "{version}/{file} differs between the backends beyond the id column type"
+            );
+        }
+    }
+}

@@ -317,6 +317,8 @@ pub enum Endpoint {
     DeleteRegistrant,
     /// `GET /past_meetings/{meetingId}/instances`
     PastInstances,
+    /// `GET /past_meetings/{meetingId}` (details of an ended instance)
+    PastMeeting,
     /// `GET /past_meetings/{meetingId}/participants`
     PastParticipants,
     /// `GET /report/meetings/{meetingId}/participants`
@@ -330,7 +332,7 @@ impl Endpoint {
         Some(match self {
             OAuthToken => return None,
             CreateMeeting => Category::Medium,
-            GetMeeting | UpdateMeeting | DeleteMeeting => Category::Light,
+            GetMeeting | UpdateMeeting | DeleteMeeting | PastMeeting => Category::Light,
             AddRegistrant | GetRegistrant | DeleteRegistrant => Category::Light,
             BatchRegistrants => Category::Heavy,
             ListRegistrants | UpdateRegistrantStatus => Category::Medium,

@@ -23,7 +23,8 @@
 //!   `{"code":404,"message":"Registration has not been enabled for this meeting: {id}."}`.
 //!   Unknown meeting → 404 code 3001 `Meeting does not exist: {id}.`. The host's own email →
 //!   400 code 3027 `Host can not register`.
-//! - `GET /v2/past_meetings/{id}/instances`, `GET /v2/past_meetings/{id|uuid}/participants`,
+//! - `GET /v2/past_meetings/{id}/instances`, `GET /v2/past_meetings/{id|uuid}` (details:
+//!   `start_time`, `end_time`, `participants_count`), `GET /v2/past_meetings/{id|uuid}/participants`,
 //!   `GET /v2/report/meetings/{id|uuid}/participants` (`include_fields=registrant_id`,
 //!   pagination). A UUID path segment is decoded once, or twice when it was double-encoded;
 //!   a UUID that begins with `/` or contains `//` sent single-encoded is not found (Zoom
@@ -37,6 +38,9 @@
 //! - Fault injection: random ([`RandomFaults`]) or exact ([`Simulator::schedule_fault`])
 //!   429s, 5xx, slow answers and token revocation.
 //! - `GET /w/{id}?tk=…`: the page a registrant's join URL opens (records the click).
+//!
+//! Times are answered in UTC (`2030-01-10T15:00:00Z`); a `start_time` sent without offset is
+//! taken as UTC (the simulator has no time-zone database; `timezone` is stored and echoed).
 //!
 //! **Simulator's choices where Zoom's behaviour is not documented:** adding a registrant
 //! whose email is already registered (case-insensitive) answers 201 with the **existing**

@@ -299,6 +299,12 @@ handler!(past_participants, Endpoint::PastParticipants, |s, i| {
     let shown = key.clone().unwrap_or(raw);
     s.participants(i.kind, key.as_deref(), &shown, false, &i.query, i.now)
 });
+handler!(past_meeting, Endpoint::PastMeeting, |s, i| {
+    let raw = seg(&i.req, 0);
+    let key = decode_path_id(&raw);
+    let shown = key.clone().unwrap_or(raw);
+    s.past_meeting(i.kind, key.as_deref(), &shown)
+});
 handler!(report_participants, Endpoint::ReportParticipants, |s, i| {
     let raw = seg(&i.req, 1);
     let key = decode_path_id(&raw);
@@ -402,6 +408,7 @@ pub(crate) fn configure(shared: Arc<Shared>, cfg: &mut web::ServiceConfig) {
                     "/webinars/{id}/batch_registrants",
                     web::post().to(batch_registrants),
                 )
+                .route("/past_meetings/{id}", web::get().to(past_meeting))
                 .route(
                     "/past_meetings/{id}/instances",
                     web::get().to(past_instances),

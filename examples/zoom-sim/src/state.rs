@@ -1497,6 +1497,40 @@ impl Inner {
             })
     }
 
+    /// `GET /past_meetings/{id|uuid}`: details of an ended instance (numeric id: the latest).
+    pub(crate) fn past_meeting(&self, kind: MeetingKind, key: Option<&str>, shown: &str) -> Reply {
+        let Some((id, idx)) = key.and_then(|k| self.report_instance(kind, k)) else {
+            return Reply::error(404, 3001, format!("Meeting does not exist: {shown}."));
+        };
+        let m = &self.meetings[&id];
+        let inst = &m.instances[idx];
+        let host = self.users.iter().find(|u| u.id == m.host_id);
+        let end = inst.end_time.unwrap_or(inst.start_time);
+        let in_meeting: Vec<&ReportRow> = inst
+            .report
+            .iter()
+            .filter(|r| r.status == "in_meeting")
+            .collect();
+        Reply::json(
+            200,
+            json!({
+                "uuid": inst.uuid,
+                "id": m.id,
+                "host_id": m.host_id,
+                "type": m.meeting_type,
+                "topic": m.topic,
+                "user_name": host.map(SimUser::display_name).unwrap_or_default(),
+                "user_email": host.map(|h| h.email.clone()).unwrap_or_default(),
+                "start_time": zoom_time(inst.start_time),
+                "end_time": zoom_time(end),
+                "duration": ((end - inst.start_time).num_seconds().max(0) as u64).div_ceil(60),
+                "total_minutes": in_meeting.iter().map(|r| r.duration).sum::<i64>() / 60,
+                "participants_count": in_meeting.len(),
+                "source": "Zoom",
+            }),
+        )
+    }
+
     pub(crate) fn participants(
         &mut self,
         kind: MeetingKind,

@@ -557,6 +557,15 @@ async fn report_matches_scenario_and_webhooks() {
         assert!(rows.iter().any(|r| r["status"] == "in_waiting_room") == (ii == 0));
     }
 
+    // Past meeting details of instance 2 (double-encoded UUID).
+    let (s, _, details) = api
+        .get(&format!("/past_meetings/{}", encode_uuid(u2)))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(details["start_time"], "2025-05-12T09:32:00Z");
+    assert_eq!(details["end_time"], "2025-05-12T10:00:00Z");
+    assert_eq!(details["duration"], 28);
+
     // Without include_fields there is no registrant_id; numeric id = latest instance.
     let (s, rows) = fetch_report(&api, &id.to_string(), 300, false).await;
     assert_eq!(s, 200);

@@ -362,7 +362,6 @@ impl ZoomErrorBody {
 }
 
 /// Which kind of endpoint answered, for the mapping of ambiguous codes.
-#[allow(dead_code, reason = "TEMP: used by the client, landing next")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EndpointKind {
     /// Meeting and registrant endpoints.
@@ -374,7 +373,6 @@ pub(crate) enum EndpointKind {
 }
 
 /// Maps a non-2xx, non-429 answer (after token refresh and retries) to an error.
-#[allow(dead_code, reason = "TEMP: used by the client, landing next")]
 pub(crate) fn map_status(
     status: u16,
     body: &ZoomErrorBody,
@@ -480,7 +478,6 @@ pub(crate) fn map_status(
 }
 
 /// Turns a classified 429 that will not be retried into an error.
-#[allow(dead_code, reason = "TEMP: used by the client, landing next")]
 pub(crate) fn rate_limit_error(hit: &RateLimitHit, message: &str) -> ZoomApiError {
     if hit.kind.is_daily() {
         ZoomApiError::DailyLimit {

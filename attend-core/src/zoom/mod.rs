@@ -7,6 +7,8 @@
 //!   [`ParticipantEvent`](crate::model::ParticipantEvent)s, instance lifecycle, dedupe keys.
 //! * [`api`] — the [`ZoomApi`] trait (the REST operations attend needs, per account) and its
 //!   plain request/response types.
+//! * [`client`] — [`ZoomClient`], the reqwest implementation of [`ZoomApi`] for one account,
+//!   and [`oauth`] — its Server-to-Server OAuth token handling.
 //! * [`error`] — [`ZoomApiError`], with which errors are retryable, deferred or permanent.
 //! * [`rate_limit`] — 429 classification (per-second vs daily), `Retry-After`, backoff, and
 //!   client-side pacing per rate-limit category.
@@ -70,16 +72,21 @@
 //! ```
 
 pub mod api;
+pub mod client;
 mod de;
 pub mod error;
 pub mod events;
+pub mod oauth;
 pub mod rate_limit;
 mod secret;
 pub mod signature;
 mod webhook;
 
 pub use api::{PastMeeting, ZoomApi};
+pub use client::{ZoomClient, ZoomClientConfig};
 pub use error::{Disposition, ZoomApiError};
+pub use oauth::S2SCredentials;
+pub use rate_limit::{RatePlan, RetryPolicy};
 
 pub use events::{
     DedupeKey, EventParseError, EventType, InstanceLifecycle, LeaveReason, LifecyclePhase,

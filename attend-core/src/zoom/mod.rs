@@ -70,6 +70,43 @@
 //! tampered[10] ^= 1;
 //! assert!(verifier.verify(headers, &tampered, now).is_err());
 //! ```
+//!
+//! # REST
+//!
+//! The service talks to Zoom through [`ZoomApi`] (one implementation per Zoom account);
+//! [`ZoomClient`] is the real one. Errors say whether to retry, defer or give up:
+//!
+//! ```no_run
+//! use attend_core::model::{MeetingKind, ZoomMeetingId};
+//! use attend_core::zoom::api::AddRegistrantRequest;
+//! use attend_core::zoom::{
+//!     Disposition, RatePlan, S2SCredentials, ZoomApi, ZoomApiError, ZoomClient, ZoomClientConfig,
+//! };
+//!
+//! # async fn demo() -> Result<(), ZoomApiError> {
+//! let zoom = ZoomClient::new(
+//!     ZoomClientConfig {
+//!         pacing: Some(RatePlan::Pro), // stay under the Pro plan's per-second limits
+//!         ..ZoomClientConfig::default()
+//!     },
+//!     S2SCredentials::new("zoom-account-id", "client-id", "client-secret"),
+//! )?;
+//! let mut request = AddRegistrantRequest::new("u42@lms.example", "Ada");
+//! request.auto_approve = Some(true);
+//! match zoom
+//!     .add_registrant(MeetingKind::Meeting, ZoomMeetingId(85746065), &request)
+//!     .await
+//! {
+//!     Ok(created) => println!("{} → {:?}", created.registrant_id, created.join_url),
+//!     Err(error) => match error.disposition() {
+//!         Disposition::Defer { until } => println!("daily limit: park until {until}"),
+//!         Disposition::Retry { .. } => println!("transient: back off and retry"),
+//!         Disposition::Permanent => println!("give up: {}", error.code()),
+//!     },
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod api;
 pub mod client;

@@ -43,7 +43,10 @@ pub enum IdentifierError {
     },
 }
 
-/// A validated SQL identifier (see the [module docs](self)). Renders double-quoted.
+/// A validated SQL identifier: an ASCII letter or `_`, then up to 62 ASCII letters, digits or
+/// `_`. It cannot contain a quote, space, dot or semicolon, and it renders double-quoted
+/// (`"members"`), so it may be a reserved word. Quoting makes it case-sensitive on PostgreSQL:
+/// write names exactly as the database stores them.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Ident(String);
 

@@ -256,6 +256,20 @@ impl ReportRowRow {
     }
 }
 
+/// Serializes report replacements of one instance on PostgreSQL. Without it, two concurrent
+/// replacements that both find no rows to delete would both insert, leaving a mix of two
+/// reports. A transaction-scoped advisory lock in attend's own key space (first key: "at")
+/// keyed by the instance is released at commit. SQLite's immediate transaction already
+/// serializes all writers.
+fn lock_report(conn: &mut AnyConnection, instance: &str) -> Result<(), DieselStoreError> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(24948, hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(instance)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Manual links and join clicks
 
@@ -348,7 +362,23 @@ impl AttendanceStore for DieselStore {
         if events.is_empty() {
             return Ok(0);
         }
-        let rows: Vec<EventRow> = events.iter().map(EventRow::from_stored).collect();
+        let mut rows: Vec<EventRow> = events.iter().map(EventRow::from_stored).collect();
+        // Insert in dedupe-key order: two PostgreSQL transactions inserting overlapping
+        // batches then wait for each other's keys in the same order and cannot deadlock.
+        rows.sort_by(|a, b| {
+            (
+                &a.instance_uuid,
+                &a.connection_key,
+                &a.action,
+                a.occurred_at,
+            )
+                .cmp(&(
+                    &b.instance_uuid,
+                    &b.connection_key,
+                    &b.action,
+                    b.occurred_at,
+                ))
+        });
         Ok(self
             .write(move |conn| {
                 let meetings: BTreeSet<&str> = rows.iter().map(|r| r.meeting_id.as_str()).collect();
@@ -404,6 +434,7 @@ impl AttendanceStore for DieselStore {
             .collect();
         self.write(move |conn| {
             require_meeting(conn, &meeting)?;
+            lock_report(conn, &instance)?;
             diesel::delete(rr::table.filter(rr::instance_uuid.eq(&instance))).execute(conn)?;
             for row in &rows {
                 diesel::insert_into(rr::table).values(row).execute(conn)?;

@@ -9,7 +9,7 @@ use attend_core::model::{
 };
 use attend_core::store::{
     AttendanceStore, JobId, JobQueue, MeetingRecord, MeetingStore, NewJob, RegistrationStore,
-    StoredEvent,
+    ReportRow, StoredEvent,
 };
 use attend_diesel::DieselStore;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -183,4 +183,86 @@ async fn two_workers_on_a_sqlite_file_never_claim_the_same_job() {
         .await
         .expect("second instance");
     two_workers_claim_disjoint_jobs(db.store.clone(), second).await;
+}
+
+fn event(i: usize) -> StoredEvent {
+    StoredEvent {
+        meeting: MeetingId::new("m1"),
+        event: ParticipantEvent {
+            instance: InstanceId::new("inst-1"),
+            connection: ConnectionKey::new(format!("c{i}")),
+            action: ParticipantAction::Joined,
+            at: t(i as i64),
+            hints: IdentityHints::default(),
+        },
+        source: None,
+    }
+}
+
+/// Overlapping batches in opposite orders (a classic deadlock on PostgreSQL if rows were
+/// inserted in batch order), and concurrent report replacements (which must leave exactly one
+/// whole report, never a mix).
+async fn overlapping_batches_and_report_replacements(store: DieselStore) {
+    store.insert_meeting(&meeting("m1")).await.expect("meeting");
+    let mut tasks = Vec::new();
+    for w in 0..8usize {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut batch: Vec<StoredEvent> = (0..30).map(event).collect();
+            if w % 2 == 1 {
+                batch.reverse();
+            }
+            store.insert_participant_events(&batch).await.map(|_| ())?;
+            // Report `w` has w + 1 rows, all marked with the writer's number.
+            let rows: Vec<ReportRow> = (0..=w)
+                .map(|k| ReportRow {
+                    hints: IdentityHints {
+                        user_name: Some(format!("writer-{w}")),
+                        ..IdentityHints::default()
+                    },
+                    join: t(k as i64),
+                    leave: t(k as i64 + 60),
+                })
+                .collect();
+            store
+                .replace_report_rows(&MeetingId::new("m1"), &InstanceId::new("inst-1"), &rows)
+                .await
+        }));
+    }
+    for task in tasks {
+        task.await
+            .expect("task")
+            .expect("no deadlock, no lock error");
+    }
+    let events = store
+        .list_participant_events(&InstanceId::new("inst-1"))
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 30);
+    let rows = store
+        .list_report_rows(&InstanceId::new("inst-1"))
+        .await
+        .expect("rows");
+    let writers: BTreeSet<_> = rows.iter().map(|r| r.hints.user_name.clone()).collect();
+    assert_eq!(writers.len(), 1, "a mix of reports: {writers:?}");
+    let winner: usize = writers
+        .into_iter()
+        .next()
+        .flatten()
+        .and_then(|w| w.strip_prefix("writer-").and_then(|n| n.parse().ok()))
+        .expect("writer number");
+    assert_eq!(rows.len(), winner + 1, "the winner's report is whole");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn overlapping_writes_on_postgres() {
+    if let Some(db) = common::postgres().await {
+        overlapping_batches_and_report_replacements(db.store.clone()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn overlapping_writes_on_a_sqlite_file() {
+    let db = common::sqlite_file().await;
+    overlapping_batches_and_report_replacements(db.store.clone()).await;
 }

@@ -266,10 +266,13 @@ pub struct Meeting {
     /// The topic, as Zoom has it.
     pub topic: String,
     /// The scheduled start; `null` for meetings without a fixed time.
+    #[schema(required = true)]
     pub start_time: Option<DateTime<Utc>>,
     /// The scheduled duration; `null` when Zoom has none.
+    #[schema(required = true)]
     pub duration_minutes: Option<u32>,
     /// The meeting's time zone; `null` when Zoom has none.
+    #[schema(required = true)]
     pub timezone: Option<String>,
     /// Whether only attend-issued personal links get in (manual approval at Zoom).
     pub restrict_to_registered: bool,
@@ -548,8 +551,10 @@ pub struct Instance {
     /// Zoom's instance uuid.
     pub uuid: String,
     /// When it started (`null` if only its end is known so far).
+    #[schema(required = true)]
     pub started_at: Option<DateTime<Utc>>,
     /// When it ended (`null` while live).
+    #[schema(required = true)]
     pub ended_at: Option<DateTime<Utc>>,
     /// Whether its roster can still change.
     pub state: InstanceState,
@@ -614,14 +619,18 @@ pub struct RosterEntry {
     /// `attended_seconds` over the window length (4 decimals).
     pub attendance_ratio: f64,
     /// Earliest counted presence, clipped to the window; `null` when absent.
+    #[schema(required = true)]
     pub first_join: Option<DateTime<Utc>>,
     /// Latest counted presence, clipped to the window; `null` when absent.
+    #[schema(required = true)]
     pub last_leave: Option<DateTime<Utc>>,
     /// Seconds between window start and first join; `null` when absent.
+    #[schema(required = true)]
     pub late_seconds: Option<u64>,
     /// Distinct connections that entered the main meeting.
     pub joins: u32,
     /// How the user was matched; `null` when never seen.
+    #[schema(required = true)]
     pub matched_by: Option<MatchedBy>,
     /// Whether the user is registered for the meeting.
     pub registered: bool,
@@ -635,16 +644,20 @@ pub struct UnmatchedParticipant {
     /// The key to link this person by hand with.
     pub participant_key: String,
     /// The display name Zoom gave (never used as identity).
+    #[schema(required = true)]
     pub display_name: Option<String>,
     /// The email Zoom gave, if any.
+    #[schema(required = true)]
     pub email: Option<String>,
     /// Whole seconds of counted presence inside the window.
     pub attended_seconds: u64,
     /// Distinct connections that entered the main meeting.
     pub joins: u32,
     /// Earliest counted presence.
+    #[schema(required = true)]
     pub first_join: Option<DateTime<Utc>>,
     /// Latest counted presence.
+    #[schema(required = true)]
     pub last_leave: Option<DateTime<Utc>>,
     /// The counted presence, in time order.
     pub intervals: Vec<Interval>,
@@ -688,6 +701,7 @@ pub struct Attendance {
     /// attend's meeting id.
     pub meeting_id: String,
     /// The instance uuid, or `null` for the aggregate over all instances.
+    #[schema(required = true)]
     pub instance: Option<String>,
     /// The window measured against.
     pub window: AttendanceWindow,
@@ -759,8 +773,10 @@ pub struct LiveView {
     /// attend's meeting id.
     pub meeting_id: String,
     /// The running instance; `null` when the meeting is not running.
+    #[schema(required = true)]
     pub instance: Option<String>,
     /// When the running instance started; `null` when not running.
+    #[schema(required = true)]
     pub started_at: Option<DateTime<Utc>>,
     /// Who is present now: matched users by id, then unmatched people by key.
     pub participants: Vec<LiveParticipant>,
@@ -831,8 +847,10 @@ pub struct UserAttendanceRecord {
     /// Over the instance's window.
     pub attendance_ratio: f64,
     /// Earliest counted presence; `null` when absent.
+    #[schema(required = true)]
     pub first_join: Option<DateTime<Utc>>,
     /// Latest counted presence; `null` when absent.
+    #[schema(required = true)]
     pub last_leave: Option<DateTime<Utc>>,
 }
 

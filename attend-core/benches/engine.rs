@@ -35,8 +35,21 @@ fn start() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// One planned connection, as plain data (no allocation yet).
+struct Plan {
+    participant: usize,
+    connection: usize,
+    events: Vec<(A, i64)>,
+    stay: (i64, i64),
+}
+
 /// Builds the webinar input; with `report`, one report row per connection (same Zoom user id,
 /// shifted by a few seconds as real reports are).
+///
+/// Connections come in a random order with respect to participants (the service groups stored
+/// events by connection key, which is a random Zoom uuid), and — as in the service, which
+/// allocates each connection while grouping — every connection's strings and events are
+/// allocated in that order. Registered users come in id order, as a database returns them.
 fn webinar(participants: usize, report: bool) -> InstanceInput {
     let mut rng = StdRng::seed_from_u64(0x5eed);
     let start = start();
@@ -50,24 +63,11 @@ fn webinar(participants: usize, report: bool) -> InstanceInput {
     input.registered = (0..participants)
         .map(|p| UserId::new(format!("user-{p:07}")))
         .collect();
-    for p in 0..participants {
-        let user = UserId::new(format!("user-{p:07}"));
-        // Every 20th participant is a guest nobody matched.
-        let subject = if p % 20 == 19 {
-            Subject::Unmatched {
-                person_key: format!("name:Guest {p}"),
-                display_name: Some(format!("Guest {p}")),
-                email: None,
-            }
-        } else {
-            Subject::User {
-                id: user,
-                matched_by: MatchedBy::RegistrantId,
-            }
-        };
+    let mut plans = Vec::with_capacity(participants * CONNECTIONS_PER_PARTICIPANT);
+    for participant in 0..participants {
         // Five stays spread over the window, sometimes overlapping (a second device).
         let mut cursor = rng.random_range(-120..600);
-        for c in 0..CONNECTIONS_PER_PARTICIPANT {
+        for connection in 0..CONNECTIONS_PER_PARTICIPANT {
             let join = cursor;
             let leave = join + rng.random_range(300..1800);
             cursor = if rng.random_bool(0.2) {
@@ -77,42 +77,74 @@ fn webinar(participants: usize, report: bool) -> InstanceInput {
             };
             let mut events = Vec::with_capacity(8);
             if rng.random_bool(0.2) {
-                events.push(ConnectionEvent::new(A::WaitingRoomJoined, at(join - 30)));
-                events.push(ConnectionEvent::new(A::WaitingRoomLeft, at(join)));
+                events.push((A::WaitingRoomJoined, join - 30));
+                events.push((A::WaitingRoomLeft, join));
             }
-            events.push(ConnectionEvent::new(A::Joined, at(join)));
+            events.push((A::Joined, join));
             if rng.random_bool(0.3) {
                 let out = join + (leave - join) / 3;
-                events.push(ConnectionEvent::new(A::BreakoutJoined, at(out)));
-                events.push(ConnectionEvent::new(A::BreakoutLeft, at(out + 120)));
+                events.push((A::BreakoutJoined, out));
+                events.push((A::BreakoutLeft, out + 120));
             }
             if !rng.random_bool(0.05) {
-                events.push(ConnectionEvent::new(A::Left, at(leave)));
+                events.push((A::Left, leave));
             }
             if rng.random_bool(0.1) {
                 let again = events[rng.random_range(0..events.len())];
                 events.push(again);
             }
             events.shuffle(&mut rng);
-            let zoom_user_id = format!("{}", 16_000_000 + p * CONNECTIONS_PER_PARTICIPANT + c);
-            if report {
-                input.report_rows.push(ReportInterval {
-                    subject: subject.clone(),
-                    zoom_user_id: Some(zoom_user_id.clone()),
-                    join: at(join + 2),
-                    leave: at(leave + 1),
-                });
-            }
-            input.connections.push(Connection {
-                key: ConnectionKey::new(format!("p{p}-{c}")),
-                subject: subject.clone(),
-                zoom_user_id: Some(zoom_user_id),
+            plans.push(Plan {
+                participant,
+                connection,
                 events,
+                stay: (join, leave),
             });
         }
     }
-    input.connections.shuffle(&mut rng);
-    input.report_rows.shuffle(&mut rng);
+    plans.shuffle(&mut rng);
+    let subject = |p: usize| {
+        // Every 20th participant is a guest nobody matched.
+        if p % 20 == 19 {
+            Subject::Unmatched {
+                person_key: format!("name:Guest {p}"),
+                display_name: Some(format!("Guest {p}")),
+                email: None,
+            }
+        } else {
+            Subject::User {
+                id: UserId::new(format!("user-{p:07}")),
+                matched_by: MatchedBy::RegistrantId,
+            }
+        }
+    };
+    let zoom_user_id =
+        |plan: &Plan| format!("{}", 16_000_000 + plan.participant * 8 + plan.connection);
+    input.connections = plans
+        .iter()
+        .map(|plan| Connection {
+            key: ConnectionKey::new(format!("p{}-{}", plan.participant, plan.connection)),
+            subject: subject(plan.participant),
+            zoom_user_id: Some(zoom_user_id(plan)),
+            events: plan
+                .events
+                .iter()
+                .map(|&(action, second)| ConnectionEvent::new(action, at(second)))
+                .collect(),
+        })
+        .collect();
+    if report {
+        plans.shuffle(&mut rng);
+        input.report_rows = plans
+            .iter()
+            .map(|plan| ReportInterval {
+                subject: subject(plan.participant),
+                zoom_user_id: Some(zoom_user_id(plan)),
+                join: at(plan.stay.0 + 2),
+                leave: at(plan.stay.1 + 1),
+            })
+            .collect();
+    }
     input
 }
 

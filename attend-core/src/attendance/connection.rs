@@ -265,6 +265,6 @@ mod tests {
             run_entered(&[(-50, A::Joined), (-10, A::Left)], 100),
             (vec![(-50, -10, false)], false)
         );
-        assert_eq!(run_entered(&[(-50, A::Joined), (0, A::Left)], 100).1, true);
+        assert!(run_entered(&[(-50, A::Joined), (0, A::Left)], 100).1);
     }
 }

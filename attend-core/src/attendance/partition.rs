@@ -1,0 +1,622 @@
+//! Phase 2 of `compute_instance`: the records of one partition's people.
+
+use crate::model::{ConnectionKey, IntervalSource, MatchedBy, Policy, UserId};
+
+use super::connection::Segment;
+use super::engine::{Fact, Partition, What, Who, stronger};
+use super::input::{InstanceInput, Subject};
+use super::intern::{Interner, Key, SortKey};
+use super::output::{PresenceInterval, RosterRecord, UnmatchedRecord};
+use super::rules::{Presence, ratio, round4, status};
+use super::time::{time, whole_seconds};
+use super::timeline::{Piece, union};
+
+/// What every partition is computed against.
+pub(crate) struct Setting<'p> {
+    /// The input (for the fields facts leave there).
+    pub(crate) input: &'p InstanceInput,
+    /// The window, in microseconds (`start <= end`).
+    pub(crate) window: (i64, i64),
+    /// Whether breakout time counts.
+    pub(crate) count_breakout_rooms: bool,
+    /// The rules.
+    pub(crate) policy: &'p Policy,
+}
+
+/// Records of every partition, unsorted, each with its key's place in string order.
+pub(crate) struct Output<'a> {
+    /// Host users.
+    pub(crate) roster: Vec<RosterRecord>,
+    /// `(order of user_id, index in roster)`.
+    pub(crate) roster_order: Vec<(SortKey<'a>, usize)>,
+    /// Unmatched people.
+    pub(crate) unmatched: Vec<UnmatchedRecord>,
+    /// `(order of participant_key, index in unmatched)`.
+    pub(crate) unmatched_order: Vec<(SortKey<'a>, usize)>,
+}
+
+impl<'a> Output<'a> {
+    /// Room for about `users` records.
+    pub(crate) fn with_capacity(users: usize) -> Self {
+        Self {
+            roster: Vec::with_capacity(users),
+            roster_order: Vec::with_capacity(users),
+            unmatched: Vec::new(),
+            unmatched_order: Vec::new(),
+        }
+    }
+
+    /// The records, sorted by user id and by participant key.
+    pub(crate) fn into_sorted(self) -> (Vec<RosterRecord>, Vec<UnmatchedRecord>) {
+        (
+            sorted(self.roster, self.roster_order),
+            sorted(self.unmatched, self.unmatched_order),
+        )
+    }
+}
+
+/// `records` in the order of their keys (sorting the small keys, then moving each record
+/// once).
+fn sorted<T>(records: Vec<T>, mut order: Vec<(SortKey<'_>, usize)>) -> Vec<T> {
+    order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut slots: Vec<Option<T>> = records.into_iter().map(Some).collect();
+    order
+        .iter()
+        .filter_map(|&(_, at)| slots.get_mut(at).and_then(Option::take))
+        .collect()
+}
+
+/// A value together with when it was first seen; the earliest (then smallest) wins.
+type Earliest<'a> = Option<(i64, &'a str)>;
+
+fn earliest<'a>(current: Earliest<'a>, at: i64, value: Option<&'a str>) -> Earliest<'a> {
+    match (current, value) {
+        (Some(current), Some(value)) => Some(current.min((at, value))),
+        (None, Some(value)) => Some((at, value)),
+        (current, None) => current,
+    }
+}
+
+/// One person of the partition.
+struct Owner<'a> {
+    key: Key<'a>,
+    /// Whether this is a host user (else an unmatched person).
+    user: bool,
+    registered: bool,
+    matched_by: Option<MatchedBy>,
+    display_name: Earliest<'a>,
+    email: Earliest<'a>,
+    joins: u32,
+}
+
+impl<'a> Owner<'a> {
+    fn new(fact: &Fact<'a>) -> Self {
+        Self {
+            key: fact.key.key,
+            user: matches!(fact.who, Who::User { .. }),
+            registered: false,
+            matched_by: None,
+            display_name: None,
+            email: None,
+            joins: 0,
+        }
+    }
+
+    fn add(&mut self, fact: &Fact<'a>) {
+        match fact.who {
+            Who::User {
+                matched_by,
+                registered,
+                ..
+            } => {
+                self.registered |= registered;
+                self.matched_by = stronger(self.matched_by, matched_by);
+            }
+            Who::Person(Subject::Unmatched {
+                display_name,
+                email,
+                ..
+            }) => {
+                let seen_at = fact.what.seen_at();
+                self.display_name = earliest(self.display_name, seen_at, display_name.as_deref());
+                self.email = earliest(self.email, seen_at, email.as_deref());
+            }
+            Who::Person(Subject::User { .. }) => {}
+        }
+    }
+}
+
+/// Counts one more join for `owner`.
+fn add_join(owners: &mut [Owner<'_>], owner: u32) {
+    if let Some(owner) = owners.get_mut(owner as usize) {
+        owner.joins = owner.joins.saturating_add(1);
+    }
+}
+
+/// A webhook connection that report rows may turn out to be.
+struct Matchable<'a> {
+    owner: u32,
+    zoom_user_id: &'a str,
+    key: &'a ConnectionKey,
+    /// First entry into and last exit from the meeting (unclipped).
+    span: (i64, i64),
+    /// Its breakout segments in `Workspace::breakouts` (only when breakout time does not
+    /// count).
+    breakouts: std::ops::Range<usize>,
+    /// Whether it is a join (in the meeting within the window, by webhook or by a row).
+    joined: bool,
+}
+
+/// A Zoom user id as compared when matching report rows: inline when short (Zoom's ids are
+/// about 8–10 digits), so that comparing reads no scattered string; else a cheap hash (FNV-1a)
+/// that only rules out mismatches, confirmed by comparing the strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ZoomIdKey {
+    Short(u8, [u8; 23]),
+    Long(u64),
+}
+
+impl ZoomIdKey {
+    fn new(value: &str) -> Self {
+        match u8::try_from(value.len()) {
+            Ok(length) if value.len() <= 23 => {
+                let mut bytes = [0; 23];
+                bytes[..value.len()].copy_from_slice(value.as_bytes());
+                ZoomIdKey::Short(length, bytes)
+            }
+            _ => ZoomIdKey::Long(value.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            })),
+        }
+    }
+
+    /// Whether `self` (of a candidate) is `other` (of the id `wanted`); `stored` gives the
+    /// candidate's id and is only called to confirm a long id.
+    fn matches<'s>(self, other: Self, stored: impl FnOnce() -> &'s str, wanted: &str) -> bool {
+        match (self, other) {
+            (ZoomIdKey::Short(..), ZoomIdKey::Short(..)) => self == other,
+            (ZoomIdKey::Long(a), ZoomIdKey::Long(b)) => a == b && stored() == wanted,
+            _ => false,
+        }
+    }
+}
+
+/// What a report row needs to find its connection, stored per owner contiguously.
+#[derive(Clone, Copy)]
+struct Candidate {
+    zoom_user_id: ZoomIdKey,
+    span: (i64, i64),
+    at: usize,
+}
+
+/// A report row that is no webhook connection, for counting joins.
+struct LoneRow<'a> {
+    owner: u32,
+    zoom_user_id: Option<&'a str>,
+    join: i64,
+    leave: i64,
+}
+
+/// Overlap of two closed intervals: `Some(length)` if they share time, where two intervals
+/// that only touch share time only if one of them is a single instant.
+fn overlap(a: (i64, i64), b: (i64, i64)) -> Option<i64> {
+    let length = a.1.min(b.1) - a.0.max(b.0);
+    let degenerate = a.0 == a.1 || b.0 == b.1;
+    (length > 0 || (length == 0 && degenerate)).then_some(length)
+}
+
+/// Working memory, reused from one partition to the next.
+#[derive(Default)]
+pub(crate) struct Workspace<'a> {
+    interner: Option<Interner<'a>>,
+    owners: Vec<Owner<'a>>,
+    /// Counted pieces, tagged with their owner.
+    pieces: Vec<(u32, Piece)>,
+    matchable: Vec<Matchable<'a>>,
+    breakouts: Vec<(i64, i64)>,
+    by_owner: Vec<usize>,
+    candidates: Vec<Candidate>,
+    lone: Vec<LoneRow<'a>>,
+    bounds: Vec<usize>,
+    bucketed: Vec<Piece>,
+    boundaries: Vec<(i64, usize, i32)>,
+    merged: Vec<Piece>,
+}
+
+impl<'a> Workspace<'a> {
+    /// Computes the records of `partition`'s people into `output`.
+    pub(crate) fn compute(
+        &mut self,
+        partition: &Partition<'a>,
+        setting: &Setting<'a>,
+        output: &mut Output<'a>,
+    ) {
+        let mut interner = self.interner.take().unwrap_or_else(Interner::new);
+        interner.clear();
+        self.owners.clear();
+        self.pieces.clear();
+        self.matchable.clear();
+        self.breakouts.clear();
+        self.lone.clear();
+        let mut candidates_ready = false;
+
+        for fact in &partition.facts {
+            let (owner, new) = interner.intern(fact.key);
+            if new {
+                self.owners.push(Owner::new(fact));
+            }
+            let Some(state) = self.owners.get_mut(owner as usize) else {
+                continue;
+            };
+            state.add(fact);
+            match fact.what {
+                What::Registered => {}
+                What::Connection {
+                    index,
+                    segments: (from, count),
+                    joined,
+                    ..
+                } => {
+                    let (from, count) = (from as usize, count as usize);
+                    let segments = partition.segments.get(from..from + count).unwrap_or(&[]);
+                    // Only read the connection itself when report rows may match it; such a
+                    // connection counts its join at the end.
+                    let connection = setting
+                        .input
+                        .connections
+                        .get(index as usize)
+                        .filter(|_| partition.has_rows);
+                    let matchable = match connection {
+                        Some(connection) => self.connection(
+                            owner,
+                            joined,
+                            segments,
+                            connection.zoom_user_id.as_deref(),
+                            &connection.key,
+                            setting,
+                        ),
+                        None => {
+                            self.count(owner, segments, setting);
+                            false
+                        }
+                    };
+                    if joined && !matchable {
+                        add_join(&mut self.owners, owner);
+                    }
+                }
+                What::Row { index, join, leave } => {
+                    if !candidates_ready {
+                        self.prepare_candidates();
+                        candidates_ready = true;
+                    }
+                    let zoom_user_id = setting
+                        .input
+                        .report_rows
+                        .get(index as usize)
+                        .and_then(|row| row.zoom_user_id.as_deref());
+                    self.row(owner, zoom_user_id, (join, leave), setting);
+                }
+                What::Manual { join, leave } => {
+                    self.push(owner, (join, leave), IntervalSource::Manual, setting);
+                }
+            }
+        }
+        for connection in &self.matchable {
+            if connection.joined {
+                add_join(&mut self.owners, connection.owner);
+            }
+        }
+        count_lone_joins(&mut self.lone, setting.window, &mut self.owners);
+        self.interner = Some(interner);
+        self.records(setting, output);
+    }
+
+    /// Pushes `(from, to)` clipped to the window, if anything is left.
+    fn push(
+        &mut self,
+        owner: u32,
+        (from, to): (i64, i64),
+        source: IntervalSource,
+        setting: &Setting<'_>,
+    ) {
+        let (start, end) = setting.window;
+        let (from, to) = (from.max(start), to.min(end));
+        if to > from {
+            self.pieces.push((
+                owner,
+                Piece {
+                    start: from,
+                    end: to,
+                    source,
+                },
+            ));
+        }
+    }
+
+    /// Pushes a connection's counted segments.
+    fn count(&mut self, owner: u32, segments: &[Segment], setting: &Setting<'_>) {
+        for segment in segments {
+            if setting.count_breakout_rooms || !segment.breakout {
+                self.push(
+                    owner,
+                    (segment.start, segment.end),
+                    IntervalSource::Webhook,
+                    setting,
+                );
+            }
+        }
+    }
+
+    /// Pushes a connection's counted segments; keeps it for report rows to match if it has
+    /// a Zoom user id and was in the meeting (returns whether it did).
+    fn connection(
+        &mut self,
+        owner: u32,
+        joined: bool,
+        segments: &[Segment],
+        zoom_user_id: Option<&'a str>,
+        key: &'a ConnectionKey,
+        setting: &Setting<'_>,
+    ) -> bool {
+        self.count(owner, segments, setting);
+        if let (Some(zoom_user_id), Some(first), Some(last)) =
+            (zoom_user_id, segments.first(), segments.last())
+        {
+            let from = self.breakouts.len();
+            if !setting.count_breakout_rooms {
+                self.breakouts.extend(
+                    segments
+                        .iter()
+                        .filter(|segment| segment.breakout)
+                        .map(|segment| (segment.start, segment.end)),
+                );
+            }
+            self.matchable.push(Matchable {
+                owner,
+                zoom_user_id,
+                key,
+                span: (first.start, last.end),
+                breakouts: from..self.breakouts.len(),
+                joined,
+            });
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Groups the matchable connections by owner (counting sort), so that a row only looks
+    /// at the few connections of its own subject, stored contiguously.
+    fn prepare_candidates(&mut self) {
+        self.by_owner.clear();
+        self.by_owner.resize(self.owners.len() + 1, 0);
+        for connection in &self.matchable {
+            self.by_owner[connection.owner as usize + 1] += 1;
+        }
+        for at in 1..self.by_owner.len() {
+            self.by_owner[at] += self.by_owner[at - 1];
+        }
+        let mut fill = self.by_owner.clone();
+        self.candidates.clear();
+        self.candidates.resize(
+            self.matchable.len(),
+            Candidate {
+                zoom_user_id: ZoomIdKey::Long(0),
+                span: (0, 0),
+                at: 0,
+            },
+        );
+        for (at, connection) in self.matchable.iter().enumerate() {
+            let slot = &mut fill[connection.owner as usize];
+            self.candidates[*slot] = Candidate {
+                zoom_user_id: ZoomIdKey::new(connection.zoom_user_id),
+                span: connection.span,
+                at,
+            };
+            *slot += 1;
+        }
+    }
+
+    fn row(
+        &mut self,
+        owner: u32,
+        zoom_user_id: Option<&'a str>,
+        (join, leave): (i64, i64),
+        setting: &Setting<'_>,
+    ) {
+        let (start, end) = setting.window;
+        // Owners first seen after the candidates were prepared have none.
+        let mine = self
+            .by_owner
+            .get(owner as usize)
+            .zip(self.by_owner.get(owner as usize + 1))
+            .map_or(&self.candidates[..0], |(&from, &to)| {
+                &self.candidates[from..to]
+            });
+        let matchable = &self.matchable;
+        let matched = zoom_user_id.and_then(|zoom_user_id| {
+            let wanted = ZoomIdKey::new(zoom_user_id);
+            // The largest overlap wins, then the earliest start, then the smallest key.
+            let mut best: Option<(i64, i64, usize)> = None;
+            for candidate in mine {
+                let stored = || matchable[candidate.at].zoom_user_id;
+                if !candidate.zoom_user_id.matches(wanted, stored, zoom_user_id) {
+                    continue;
+                }
+                let Some(length) = overlap((join, leave), candidate.span) else {
+                    continue;
+                };
+                let better = best.is_none_or(|(best_length, best_start, best_at)| {
+                    (length, std::cmp::Reverse(candidate.span.0))
+                        .cmp(&(best_length, std::cmp::Reverse(best_start)))
+                        .then_with(|| matchable[best_at].key.cmp(matchable[candidate.at].key))
+                        .is_gt()
+                });
+                if better {
+                    best = Some((length, candidate.span.0, candidate.at));
+                }
+            }
+            best.map(|best| best.2)
+        });
+        let Some(at) = matched else {
+            self.push(owner, (join, leave), IntervalSource::Report, setting);
+            self.lone.push(LoneRow {
+                owner,
+                zoom_user_id,
+                join,
+                leave,
+            });
+            return;
+        };
+        let breakouts = self.matchable[at].breakouts.clone();
+        self.matchable[at].joined |= join <= end && leave >= start;
+        // Report rows have no breakout rows: without breakout counting, the time this
+        // connection spent in breakout rooms (by webhook) is cut out of the row.
+        let mut cursor = join;
+        for index in breakouts {
+            let (from, to) = self.breakouts[index];
+            if to <= cursor {
+                continue;
+            }
+            if from >= leave {
+                break;
+            }
+            self.push(
+                owner,
+                (cursor, from.min(leave)),
+                IntervalSource::Report,
+                setting,
+            );
+            cursor = to;
+        }
+        self.push(owner, (cursor, leave), IntervalSource::Report, setting);
+    }
+
+    /// Buckets the pieces by owner (counting sort) and turns each owner into a record.
+    fn records(&mut self, setting: &Setting<'_>, output: &mut Output<'a>) {
+        self.bounds.clear();
+        self.bounds.resize(self.owners.len() + 1, 0);
+        for (owner, _) in &self.pieces {
+            self.bounds[*owner as usize + 1] += 1;
+        }
+        for at in 1..self.bounds.len() {
+            self.bounds[at] += self.bounds[at - 1];
+        }
+        let mut fill = self.bounds.clone();
+        self.bucketed.clear();
+        self.bucketed.resize(
+            self.pieces.len(),
+            Piece {
+                start: 0,
+                end: 0,
+                source: IntervalSource::Webhook,
+            },
+        );
+        for &(owner, piece) in &self.pieces {
+            let slot = &mut fill[owner as usize];
+            self.bucketed[*slot] = piece;
+            *slot += 1;
+        }
+
+        let (start, end) = setting.window;
+        let window_length = (end - start) as f64;
+        for (at, owner) in self.owners.iter().enumerate() {
+            self.merged.clear();
+            let attended = union(
+                &mut self.bucketed[self.bounds[at]..self.bounds[at + 1]],
+                &mut self.boundaries,
+                &mut self.merged,
+            );
+            let span = self
+                .merged
+                .first()
+                .zip(self.merged.last())
+                .map(|(first, last)| (first.start, last.end));
+            let intervals: Vec<PresenceInterval> = self
+                .merged
+                .iter()
+                .map(|piece| PresenceInterval {
+                    join: time(piece.start),
+                    leave: time(piece.end),
+                    source: piece.source,
+                })
+                .collect();
+            // The inline copy of the key is the id: no need to read the input again.
+            let text = owner.key.text().into_owned();
+            if owner.user {
+                {
+                    output
+                        .roster_order
+                        .push((owner.key.sort_key(), output.roster.len()));
+                    let ratio = ratio(attended as f64, window_length);
+                    let presence = Presence { span, ratio };
+                    output.roster.push(RosterRecord {
+                        user_id: UserId(text),
+                        registered: owner.registered,
+                        status: status(presence, setting.window, setting.policy),
+                        attended_seconds: whole_seconds(attended),
+                        attendance_ratio: round4(ratio),
+                        first_join: span.map(|span| time(span.0)),
+                        last_leave: span.map(|span| time(span.1)),
+                        late_seconds: span.map(|span| whole_seconds(span.0 - start)),
+                        joins: owner.joins,
+                        matched_by: owner.matched_by,
+                        intervals,
+                    });
+                }
+            } else {
+                {
+                    output
+                        .unmatched_order
+                        .push((owner.key.sort_key(), output.unmatched.len()));
+                    output.unmatched.push(UnmatchedRecord {
+                        participant_key: text,
+                        display_name: owner.display_name.map(|(_, name)| name.to_owned()),
+                        email: owner.email.map(|(_, email)| email.to_owned()),
+                        attended_seconds: whole_seconds(attended),
+                        joins: owner.joins,
+                        first_join: span.map(|span| time(span.0)),
+                        last_leave: span.map(|span| time(span.1)),
+                        intervals,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Report rows that are no webhook connection are connections of their own; rows of one
+/// owner with the same Zoom user id whose times overlap are one connection (a re-fetched or
+/// split row), and exact duplicates are one connection even without a Zoom user id. Each
+/// such connection with a row inside the window is a join.
+fn count_lone_joins(rows: &mut [LoneRow<'_>], window: (i64, i64), owners: &mut [Owner<'_>]) {
+    rows.sort_unstable_by(|a, b| {
+        (a.owner, a.zoom_user_id, a.join, a.leave).cmp(&(b.owner, b.zoom_user_id, b.join, b.leave))
+    });
+    let mut previous: Option<&LoneRow<'_>> = None;
+    let mut chain_end = i64::MIN;
+    let mut chain_joined = false;
+    let mut chain_owner = 0;
+    for row in rows.iter() {
+        let same_chain = previous.is_some_and(|previous| {
+            previous.owner == row.owner
+                && previous.zoom_user_id == row.zoom_user_id
+                && ((previous.join, previous.leave) == (row.join, row.leave)
+                    || (row.zoom_user_id.is_some() && row.join < chain_end))
+        });
+        if !same_chain {
+            if chain_joined {
+                add_join(owners, chain_owner);
+            }
+            chain_end = i64::MIN;
+            chain_joined = false;
+            chain_owner = row.owner;
+        }
+        chain_end = chain_end.max(row.leave);
+        chain_joined |= row.join <= window.1 && row.leave >= window.0;
+        previous = Some(row);
+    }
+    if chain_joined {
+        add_join(owners, chain_owner);
+    }
+}

@@ -215,14 +215,22 @@ test("the course attendance page shows a simulated class the way it happened", a
     assert.ok(bars.length >= 1 && bars.some((b) => b.source === "manual" || b.source === "webhook" || b.source === "report"));
   });
 
-  await t.test("the CSV download holds one row per student", async () => {
+  await t.test("the CSV download holds one row per student and one per unmatched person", async () => {
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv")]);
-    const file = await download.path();
-    const lines = (await readFile(file, "utf8")).trim().split(/\r?\n/);
-    const rows = await page.$$eval("#roster tbody tr", (trs) => trs.map((tr) => tr.dataset.userId));
-    assert.equal(lines.length - 1, rows.length, "header + one line per roster row");
-    assert.match(lines[0], /user_id/);
-    for (const id of rows) assert.ok(lines.some((l) => l.split(",").includes(id)), `CSV has ${id}`);
+    const lines = (await readFile(await download.path(), "utf8")).trim().split(/\r?\n/);
+    const header = lines[0].split(",");
+    const col = (name) => {
+      const i = header.indexOf(name);
+      assert.ok(i >= 0, `CSV column ${name} in ${lines[0]}`);
+      return i;
+    };
+    const [kind, userId, status] = [col("kind"), col("user_id"), col("status")];
+    const rows = lines.slice(1).map((l) => l.split(","));
+    const shown = await page.$$eval("#roster tbody tr", (trs) => trs.map((tr) => [tr.dataset.userId, tr.dataset.status]));
+    const users = rows.filter((r) => r[kind] === "user").map((r) => [r[userId], r[status]]);
+    assert.deepEqual(users.sort(), shown.sort(), "the CSV's user rows are the roster on the page");
+    const unmatchedShown = await page.$$eval(".um-row", (els) => els.length);
+    assert.equal(rows.filter((r) => r[kind] === "unmatched").length, unmatchedShown, "one CSV row per unmatched person");
   });
 
   assert.deepEqual(errors, [], "no script errors on the page");

@@ -55,10 +55,10 @@ url="http://127.0.0.1:$port"
 say "starting the example app on $url (demo mode, SQLite in $tmp)"
 (
   cd "$tmp"
-  env -u ATTEND_ZOOM_ACCOUNT_ID -u ATTEND_ZOOM_CLIENT_ID -u ATTEND_ZOOM_CLIENT_SECRET \
+  exec env -u ATTEND_ZOOM_ACCOUNT_ID -u ATTEND_ZOOM_CLIENT_ID -u ATTEND_ZOOM_CLIENT_SECRET \
     -u ATTEND_JWT_SECRET -u ATTEND_PUBLIC_URL -u ATTEND_ZOOM_WEBHOOK_SECRET \
     ATTEND_BIND="127.0.0.1:$port" ATTEND_DATABASE_URL="sqlite://$tmp/browser-test.sqlite" \
-    RUST_LOG="${RUST_LOG:-warn}" exec "$bin"
+    RUST_LOG="${RUST_LOG:-warn}" "$bin"
 ) > "$tmp/app.log" 2>&1 &
 app_pid=$!
 

@@ -549,7 +549,7 @@
         el("div", { class: "tl-name", title: `${who} — ${STATUS_LABEL[r.status]}` },
           el("span", { class: `sd ${r.status}` }), el("span", { class: "nm", text: who })),
         el("div", { class: "tl-track" }, ...background(), ...bars,
-          bars.length ? null : el("span", { class: "tl-none", text: "not seen in this session" }))));
+          bars.length ? null : el("span", { class: "tl-none", text: state.instance ? "not seen in this session" : "not seen in any session" }))));
     }
     const unmatched = att.unmatched || [];
     if (unmatched.length) {

@@ -73,14 +73,18 @@ pub enum Mode {
     /// fills itself with demo data.
     Demo,
     /// A real Zoom account.
-    Real {
-        /// The Server-to-Server OAuth credentials.
-        credentials: ZoomCredentials,
-        /// Zoom's REST base (`ATTEND_ZOOM_API_BASE`).
-        api_base: Url,
-        /// Zoom's token endpoint (`ATTEND_ZOOM_OAUTH_URL`).
-        oauth_url: Url,
-    },
+    Real(Box<RealZoom>),
+}
+
+/// How to reach a real Zoom account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RealZoom {
+    /// The Server-to-Server OAuth credentials.
+    pub credentials: ZoomCredentials,
+    /// Zoom's REST base (`ATTEND_ZOOM_API_BASE`).
+    pub api_base: Url,
+    /// Zoom's token endpoint (`ATTEND_ZOOM_OAUTH_URL`).
+    pub oauth_url: Url,
 }
 
 impl Mode {
@@ -195,21 +199,23 @@ impl Config {
 
         let mode = match (account_id, client_id, client_secret) {
             (None, None, None) => Mode::Demo,
-            (Some(account_id), Some(client_id), Some(client_secret)) => Mode::Real {
-                credentials: ZoomCredentials {
-                    account_id,
-                    client_id,
-                    client_secret: Secret::new(client_secret),
-                },
-                api_base: match api_base {
-                    Some(url) => url,
-                    None => parse_base_url("ATTEND_ZOOM_API_BASE", DEFAULT_ZOOM_API_BASE)?,
-                },
-                oauth_url: match oauth_url {
-                    Some(url) => url,
-                    None => parse_url("ATTEND_ZOOM_OAUTH_URL", DEFAULT_ZOOM_OAUTH_URL)?,
-                },
-            },
+            (Some(account_id), Some(client_id), Some(client_secret)) => {
+                Mode::Real(Box::new(RealZoom {
+                    credentials: ZoomCredentials {
+                        account_id,
+                        client_id,
+                        client_secret: Secret::new(client_secret),
+                    },
+                    api_base: match api_base {
+                        Some(url) => url,
+                        None => parse_base_url("ATTEND_ZOOM_API_BASE", DEFAULT_ZOOM_API_BASE)?,
+                    },
+                    oauth_url: match oauth_url {
+                        Some(url) => url,
+                        None => parse_url("ATTEND_ZOOM_OAUTH_URL", DEFAULT_ZOOM_OAUTH_URL)?,
+                    },
+                }))
+            }
             (a, c, s) => {
                 let var = if a.is_none() {
                     "ATTEND_ZOOM_ACCOUNT_ID"
@@ -243,7 +249,7 @@ impl Config {
         }
         let webhook_secret = get("ATTEND_ZOOM_WEBHOOK_SECRET")?.map(Secret::new);
 
-        if let Mode::Real { .. } = mode {
+        if let Mode::Real(_) = mode {
             if jwt_secret.is_none() {
                 return Err(ConfigError::Missing {
                     var: "ATTEND_JWT_SECRET",
@@ -464,11 +470,12 @@ mod tests {
         all.push(("ATTEND_ZOOM_WEBHOOK_SECRET", "whsecret"));
         let c = cfg(&all).unwrap();
         match c.mode {
-            Mode::Real {
-                api_base,
-                oauth_url,
-                credentials,
-            } => {
+            Mode::Real(real) => {
+                let RealZoom {
+                    api_base,
+                    oauth_url,
+                    credentials,
+                } = *real;
                 assert_eq!(base_str(&api_base), "https://api.zoom.us/v2");
                 assert_eq!(oauth_url.as_str(), "https://zoom.us/oauth/token");
                 assert!(!format!("{credentials:?}").contains("csecret"));

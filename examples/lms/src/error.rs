@@ -20,6 +20,9 @@ pub enum LmsError {
     /// No such user/course/route. 404.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The request conflicts with the current state. 409.
+    #[error("{0}")]
+    Conflict(&'static str),
     /// A value in the request is not acceptable. 422.
     #[error("{0}")]
     Invalid(Cow<'static, str>),
@@ -52,6 +55,7 @@ impl LmsError {
             LmsError::Unauthenticated(_) => "invalid_token",
             LmsError::Forbidden(_) => "forbidden",
             LmsError::NotFound(_) => "not_found",
+            LmsError::Conflict(_) => "conflict",
             LmsError::Invalid(_) => "invalid_value",
             LmsError::Unavailable(_) => "storage_unavailable",
             LmsError::Attend(e) => e.code(),
@@ -63,6 +67,12 @@ impl LmsError {
 impl From<AuthError> for LmsError {
     fn from(e: AuthError) -> Self {
         LmsError::Unauthenticated(e)
+    }
+}
+
+impl From<attend_core::service::ServiceError> for LmsError {
+    fn from(e: attend_core::service::ServiceError) -> Self {
+        LmsError::Attend(e.into())
     }
 }
 
@@ -82,6 +92,7 @@ impl ResponseError for LmsError {
             LmsError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             LmsError::Forbidden(_) => StatusCode::FORBIDDEN,
             LmsError::NotFound(_) => StatusCode::NOT_FOUND,
+            LmsError::Conflict(_) => StatusCode::CONFLICT,
             LmsError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             LmsError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             LmsError::Attend(e) => e.status_code(),

@@ -99,13 +99,13 @@ pub fn index_page(courses: &[CourseLink], demo: bool) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>attend example LMS</title><link rel=\"stylesheet\" href=\"/lms/assets/attendance.css\"></head>\
+         <title>attend example LMS</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/lms/assets/attendance.css\"></head>\
          <body><header class=\"topbar\"><div class=\"brand\"><span class=\"logo\">◷</span> attend \
          <span class=\"muted\">example LMS</span></div></header><main class=\"page\">\
          <h1>Courses</h1>{mode}<section class=\"card index-card\"><ul class=\"index-list\">{rows}</ul></section>\
          <section class=\"card index-card\"><h2>API</h2><ul class=\"index-list\">\
          <li><a href=\"/attend/openapi.json\">/attend/openapi.json</a><span class=\"muted\"> · the OpenAPI 3.1 document of attend's API</span></li>\
-         <li><a href=\"/attend/swagger-ui/\">/attend/swagger-ui/</a><span class=\"muted\"> · try the API in the browser (paste a bearer token under Authorize)</span></li>\
+         <li><a href=\"/attend/docs/\">/attend/docs/</a><span class=\"muted\"> · try the API in the browser (paste a bearer token under Authorize)</span></li>\
          </ul></section></main></body></html>"
     )
 }

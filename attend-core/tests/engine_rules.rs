@@ -732,3 +732,29 @@ fn serializes_with_the_api_field_names() {
     let back: Roster = serde_json::from_value(json).unwrap();
     assert_eq!(back.roster[0].status, Status::Absent);
 }
+
+#[test]
+fn extreme_times_never_panic() {
+    use attend_core::attendance::{InstanceInput, Window};
+    use attend_core::model::InstanceId;
+    use chrono::{DateTime, Utc};
+    let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    let mut input = InstanceInput::new(InstanceId::from("i"), Window::ended(min, max), max);
+    input.registered = vec![uid("alice")];
+    input.connections.push(conn(
+        "c",
+        user("alice"),
+        Some("z"),
+        &[(A::Joined, min), (A::BreakoutJoined, max), (A::Left, max)],
+    ));
+    input
+        .report_rows
+        .push(row(user("alice"), Some("z"), min, max));
+    input.manual.push(manual("alice", min, max));
+    let roster = compute_instance(&input);
+    let alice = record(&roster, "alice");
+    assert!(alice.attendance_ratio <= 1.0);
+    assert_eq!(alice.first_join, Some(min));
+    let total = attend_core::attendance::aggregate(&[roster.clone(), roster], &Policy::default());
+    assert!(total.is_some());
+}

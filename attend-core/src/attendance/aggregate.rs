@@ -74,8 +74,8 @@ pub fn aggregate(instances: &[Roster], policy: &Policy) -> Option<Roster> {
         .unwrap_or(first.window.end);
     let window_sum: i64 = ordered
         .iter()
-        .map(|roster| micros(roster.window.end) - micros(roster.window.start))
-        .sum();
+        .map(|roster| micros(roster.window.end).saturating_sub(micros(roster.window.start)))
+        .fold(0_i64, i64::saturating_add);
     let state = if ordered.iter().any(|r| r.state == InstanceState::Live) {
         InstanceState::Live
     } else if ordered
@@ -93,7 +93,9 @@ pub fn aggregate(instances: &[Roster], policy: &Policy) -> Option<Roster> {
         for record in &roster.roster {
             let total = users.entry(&record.user_id).or_default();
             total.registered |= record.registered;
-            total.attended_seconds += record.attended_seconds;
+            total.attended_seconds = total
+                .attended_seconds
+                .saturating_add(record.attended_seconds);
             total.joins = total.joins.saturating_add(record.joins);
             total.matched_by = stronger(total.matched_by, record.matched_by);
             total.first_join = min_time(total.first_join, record.first_join);
@@ -119,7 +121,9 @@ pub fn aggregate(instances: &[Roster], policy: &Policy) -> Option<Roster> {
             if total.email.is_none() {
                 total.email.clone_from(&record.email);
             }
-            total.attended_seconds += record.attended_seconds;
+            total.attended_seconds = total
+                .attended_seconds
+                .saturating_add(record.attended_seconds);
             total.joins = total.joins.saturating_add(record.joins);
             total.first_join = min_time(total.first_join, record.first_join);
             total.last_leave = max_time(total.last_leave, record.last_leave);
@@ -148,7 +152,7 @@ pub fn aggregate(instances: &[Roster], policy: &Policy) -> Option<Roster> {
                 attendance_ratio: round4(ratio),
                 first_join: total.first_join,
                 last_leave: total.last_leave,
-                late_seconds: span.map(|(first, _)| whole_seconds(first - window.0)),
+                late_seconds: span.map(|(first, _)| whole_seconds(first.saturating_sub(window.0))),
                 joins: total.joins,
                 matched_by: total.matched_by,
                 intervals: total.intervals,

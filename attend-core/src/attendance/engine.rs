@@ -31,7 +31,7 @@ const PERSONS: u8 = 1;
 const FACTS_PER_PARTITION: usize = 8192;
 /// At most `2^MAX_PARTITION_BITS` partitions (few enough that appending to all of them stays
 /// cache and TLB friendly).
-const MAX_PARTITION_BITS: u32 = 8;
+const MAX_PARTITION_BITS: u32 = 10;
 
 /// The strongest of two ways of matching (`None` is weakest).
 pub(crate) fn stronger(a: Option<MatchedBy>, b: Option<MatchedBy>) -> Option<MatchedBy> {

@@ -100,8 +100,14 @@
 //!
 //! # Cost
 //!
-//! `compute_instance` is linear in the input apart from sorting each connection's events and
-//! each person's intervals (both small): see BENCHMARKS.md, "Attendance engine".
+//! `compute_instance` makes one pass over the input (sorting each connection's few events,
+//! hashing each subject key once), distributes compact facts into partitions by key hash, and
+//! computes each partition on its own, so that the work per person stays in the caches and the
+//! time grows linearly with the input; only the final sort of the roster is `n log n`, over
+//! small inline keys. A 50,000-participant webinar with five connections each takes well
+//! under the 150 ms budget: see BENCHMARKS.md, "Attendance engine". Memory is about 100 bytes
+//! per input item besides the output. Nothing here can panic on any input: times are
+//! microseconds in an `i64` (chrono's whole range fits), counts saturate.
 
 mod aggregate;
 mod connection;

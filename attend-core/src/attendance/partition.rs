@@ -55,15 +55,22 @@ impl<'a> Output<'a> {
     }
 }
 
-/// `records` in the order of their keys (sorting the small keys, then moving each record
-/// once).
-fn sorted<T>(records: Vec<T>, mut order: Vec<(SortKey<'_>, usize)>) -> Vec<T> {
+/// `records` in the order of their keys: the small keys are sorted, then the records are
+/// permuted in place (each moved once, no second copy of the roster).
+fn sorted<T>(mut records: Vec<T>, mut order: Vec<(SortKey<'_>, usize)>) -> Vec<T> {
     order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut slots: Vec<Option<T>> = records.into_iter().map(Some).collect();
-    order
-        .iter()
-        .filter_map(|&(_, at)| slots.get_mut(at).and_then(Option::take))
-        .collect()
+    // Position `at` must receive the record that started at `order[at].1`. Records before
+    // `at` are already placed; a source below `at` has been swapped away, to the position
+    // recorded at its own entry, which is followed until it points at or after `at`.
+    for at in 0..order.len() {
+        let mut from = order[at].1;
+        while from < at {
+            from = order[from].1;
+        }
+        order[at].1 = from;
+        records.swap(at, from);
+    }
+    records
 }
 
 /// A value together with when it was first seen; the earliest (then smallest) wins.
@@ -200,7 +207,7 @@ struct LoneRow<'a> {
 /// Overlap of two closed intervals: `Some(length)` if they share time, where two intervals
 /// that only touch share time only if one of them is a single instant.
 fn overlap(a: (i64, i64), b: (i64, i64)) -> Option<i64> {
-    let length = a.1.min(b.1) - a.0.max(b.0);
+    let length = a.1.min(b.1).saturating_sub(a.0.max(b.0));
     let degenerate = a.0 == a.1 || b.0 == b.1;
     (length > 0 || (length == 0 && degenerate)).then_some(length)
 }
@@ -519,7 +526,7 @@ impl<'a> Workspace<'a> {
         }
 
         let (start, end) = setting.window;
-        let window_length = (end - start) as f64;
+        let window_length = end.saturating_sub(start) as f64;
         for (at, owner) in self.owners.iter().enumerate() {
             self.merged.clear();
             let attended = union(
@@ -558,7 +565,7 @@ impl<'a> Workspace<'a> {
                         attendance_ratio: round4(ratio),
                         first_join: span.map(|span| time(span.0)),
                         last_leave: span.map(|span| time(span.1)),
-                        late_seconds: span.map(|span| whole_seconds(span.0 - start)),
+                        late_seconds: span.map(|span| whole_seconds(span.0.saturating_sub(start))),
                         joins: owner.joins,
                         matched_by: owner.matched_by,
                         intervals,

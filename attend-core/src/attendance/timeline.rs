@@ -42,7 +42,7 @@ pub(crate) fn union(
     let first_out = out.len();
     let mut total = 0_i64;
     let mut emit = |start: i64, end: i64, source: IntervalSource, out: &mut Vec<Piece>| {
-        total += end - start;
+        total = total.saturating_add(end.saturating_sub(start));
         let mergeable = out.len() > first_out;
         match out.last_mut() {
             Some(last) if mergeable && last.end == start && last.source == source => {

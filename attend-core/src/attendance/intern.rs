@@ -206,18 +206,12 @@ impl Hasher for PassThrough {
 }
 
 /// Interns keys into dense indices `0, 1, 2, …` in first-seen order.
+#[derive(Default)]
 pub(crate) struct Interner<'a> {
     table: HashMap<Hashed<'a>, u32, BuildHasherDefault<PassThrough>>,
 }
 
 impl<'a> Interner<'a> {
-    /// An empty interner.
-    pub(crate) fn new() -> Self {
-        Self {
-            table: HashMap::default(),
-        }
-    }
-
     /// Forgets every key, keeping the memory.
     pub(crate) fn clear(&mut self) {
         self.table.clear();
@@ -238,7 +232,7 @@ mod tests {
     #[test]
     fn dense_indices_per_namespace() {
         let keys = Keys::new();
-        let mut interner = Interner::new();
+        let mut interner = Interner::default();
         assert_eq!(interner.intern(keys.key(0, "a")), (0, true));
         assert_eq!(interner.intern(keys.key(1, "a")), (1, true));
         assert_eq!(interner.intern(keys.key(0, "b")), (2, true));
@@ -256,7 +250,7 @@ mod tests {
         let long = "x".repeat(INLINE + 1);
         let edge = "y".repeat(INLINE);
         let (long_again, edge_again) = (long.clone(), edge.clone());
-        let mut interner = Interner::new();
+        let mut interner = Interner::default();
         assert_eq!(interner.intern(keys.key(0, &long)), (0, true));
         assert_eq!(interner.intern(keys.key(0, &edge)), (1, true));
         assert_eq!(interner.intern(keys.key(0, &long_again)), (0, false));
@@ -293,7 +287,7 @@ mod tests {
     #[test]
     fn colliding_hashes_are_told_apart() {
         let keys = Keys::new();
-        let mut interner = Interner::new();
+        let mut interner = Interner::default();
         let mut a = keys.key(0, "a");
         let mut b = keys.key(0, "b");
         a.hash = 7;

@@ -215,7 +215,7 @@ fn overlap(a: (i64, i64), b: (i64, i64)) -> Option<i64> {
 /// Working memory, reused from one partition to the next.
 #[derive(Default)]
 pub(crate) struct Workspace<'a> {
-    interner: Option<Interner<'a>>,
+    interner: Interner<'a>,
     owners: Vec<Owner<'a>>,
     /// Counted pieces, tagged with their owner.
     pieces: Vec<(u32, Piece)>,
@@ -238,8 +238,7 @@ impl<'a> Workspace<'a> {
         setting: &Setting<'a>,
         output: &mut Output<'a>,
     ) {
-        let mut interner = self.interner.take().unwrap_or_else(Interner::new);
-        interner.clear();
+        self.interner.clear();
         self.owners.clear();
         self.pieces.clear();
         self.matchable.clear();
@@ -248,7 +247,7 @@ impl<'a> Workspace<'a> {
         let mut candidates_ready = false;
 
         for fact in &partition.facts {
-            let (owner, new) = interner.intern(fact.key);
+            let (owner, new) = self.interner.intern(fact.key);
             if new {
                 self.owners.push(Owner::new(fact));
             }
@@ -314,7 +313,6 @@ impl<'a> Workspace<'a> {
             }
         }
         count_lone_joins(&mut self.lone, setting.window, &mut self.owners);
-        self.interner = Some(interner);
         self.records(setting, output);
     }
 

@@ -1,0 +1,522 @@
+//! A whole class end to end: registration, the simulator's webhooks (in order, and
+//! duplicated/shuffled), reconciliation with the report, rosters, manual links, policy
+//! changes, CSV, live view, history and erasure.
+
+mod service_support;
+
+use std::collections::BTreeMap;
+
+use attend_core::attendance::Roster;
+use attend_core::model::{InstanceId, InstanceState, MatchedBy, MeetingId, Status, UserId};
+use attend_core::service::{MeetingPatch, PolicyPatch};
+use attend_core::store::AttendanceStore;
+use attend_zoom_sim::{Connection, Identity, Person, Scenario, SimConfig, Timeline};
+use chrono::{DateTime, TimeDelta, Utc};
+use service_support::{Options, World};
+
+/// The user behind a synthetic registrant email (`u7@attend.lms.example` → `u7`).
+fn user_of(email: &str) -> UserId {
+    UserId::new(email.split('@').next().unwrap())
+}
+
+struct Class {
+    w: World,
+    meeting: MeetingId,
+    scenario: Scenario,
+    timeline: Timeline,
+}
+
+async fn class(options: Options, start: DateTime<Utc>, chaos: Option<u64>) -> Class {
+    let w = World::with(options).await;
+    let users = w.add_students(14);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    w.attend.drain().await.unwrap();
+    let emails: Vec<String> = w
+        .zoom
+        .registrants(zoom_id)
+        .into_iter()
+        .map(|r| r.email)
+        .collect();
+    assert_eq!(emails.len(), 14);
+    let scenario = Scenario::typical_class(zoom_id, &emails, start, 42);
+    let timeline = w.zoom.timeline(&scenario).unwrap();
+    w.zoom.record(&timeline);
+    w.deliver_timeline(&timeline, chaos).await;
+    w.attend.drain().await.unwrap();
+    Class {
+        meeting: m.id,
+        w,
+        scenario,
+        timeline,
+    }
+}
+
+fn check_against_expectations(c: &Class, rosters: &[Roster]) {
+    let mut checked = 0;
+    for e in c.scenario.expectations() {
+        let uuid = InstanceId::new(c.timeline.instances[e.instance].uuid.clone());
+        let roster = rosters
+            .iter()
+            .find(|r| r.instance.as_ref() == Some(&uuid))
+            .unwrap();
+        assert_eq!(roster.window.start, e.window.0);
+        assert_eq!(roster.window.end, e.window.1);
+        match &e.identity {
+            Identity::Registrant { email } => {
+                let rec = roster
+                    .record(&user_of(email))
+                    .unwrap_or_else(|| panic!("{email} in roster"));
+                assert_eq!(
+                    rec.attended_seconds as i64, e.attended_seconds,
+                    "{} ({})",
+                    e.label, email
+                );
+                assert_eq!(rec.joins as usize, e.joins, "{} joins", e.label);
+                assert_eq!(rec.first_join, e.first_join, "{} first join", e.label);
+                assert_eq!(rec.last_leave, e.last_leave, "{} last leave", e.label);
+                if e.attended_seconds > 0 {
+                    assert_eq!(rec.matched_by, Some(MatchedBy::RegistrantId), "{}", e.label);
+                } else {
+                    assert_eq!(rec.status, Status::Absent, "{}", e.label);
+                }
+                checked += 1;
+            }
+            Identity::Host => {
+                // The host is in neither list.
+                assert!(
+                    roster
+                        .unmatched
+                        .iter()
+                        .all(|u| u.display_name.as_deref() != Some("Sam Host"))
+                );
+            }
+            Identity::Guest { name, email } => {
+                if e.attended_seconds == 0 {
+                    continue;
+                }
+                let key = match email {
+                    Some(email) => format!("email:{}", email.to_lowercase()),
+                    None => format!("name:{name}"),
+                };
+                let u = roster
+                    .unmatched_person(&key)
+                    .unwrap_or_else(|| panic!("{key} unmatched in {:?}", roster.unmatched));
+                assert_eq!(
+                    u.attended_seconds as i64, e.attended_seconds,
+                    "guest {name}"
+                );
+                assert_eq!(u.joins as usize, e.joins, "guest {name}");
+            }
+        }
+    }
+    assert!(checked >= 28, "two instances × 14 registrants");
+}
+
+async fn instance_rosters(c: &Class) -> Vec<Roster> {
+    let mut out = Vec::new();
+    for inst in &c.timeline.instances {
+        let a =
+            c.w.attend
+                .attendance(&c.meeting, Some(&InstanceId::new(inst.uuid.clone())))
+                .await
+                .unwrap();
+        out.push(a.roster);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_typical_class_gives_the_hand_computed_roster_and_becomes_final() {
+    let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
+    let c = class(Options::default(), start, None).await;
+
+    let instances = c.w.attend.instances(&c.meeting).await.unwrap().instances;
+    assert_eq!(instances.len(), 2);
+    assert!(
+        instances.iter().all(|i| i.state == InstanceState::Final),
+        "reconciled: {instances:?}"
+    );
+    assert_eq!(instances[0].uuid.as_str(), c.timeline.instances[0].uuid);
+    let rows =
+        c.w.store
+            .list_report_rows(&instances[0].uuid)
+            .await
+            .unwrap();
+    assert!(!rows.is_empty(), "report rows stored");
+
+    let rosters = instance_rosters(&c).await;
+    check_against_expectations(&c, &rosters);
+    for r in &rosters {
+        assert_eq!(r.state, InstanceState::Final);
+        assert_eq!(r.summary.registered, 14);
+        assert_eq!(
+            r.roster.len(),
+            14,
+            "registered users only: nobody else matched"
+        );
+    }
+
+    // The aggregate sums the instances.
+    let agg = c.w.attend.attendance(&c.meeting, None).await.unwrap();
+    assert_eq!(agg.roster.instance, None);
+    for rec in &agg.roster.roster {
+        let sum: u64 = rosters
+            .iter()
+            .map(|r| r.record(&rec.user_id).unwrap().attended_seconds)
+            .sum();
+        assert_eq!(rec.attended_seconds, sum);
+    }
+    let json = serde_json::to_value(&agg).unwrap();
+    for field in [
+        "meeting_id",
+        "instance",
+        "window",
+        "state",
+        "roster",
+        "unmatched",
+        "summary",
+    ] {
+        assert!(json.get(field).is_some(), "{field} missing");
+    }
+    assert_eq!(json["state"], "final");
+
+    // Unmatched people over the meeting: the two guests, grouped per person.
+    let unmatched = c.w.attend.unmatched(&c.meeting).await.unwrap();
+    let keys: Vec<&str> = unmatched
+        .unmatched
+        .iter()
+        .map(|u| u.participant_key.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        ["email:visitor@guest.example", "name:Marie’s iPhone 📱"]
+    );
+}
+
+#[tokio::test]
+async fn duplicated_and_shuffled_deliveries_give_the_same_roster_as_one_in_order_pass() {
+    // Webhooks alone (no report), so that the webhook path is what is compared.
+    let no_reports = || Options {
+        sim: SimConfig {
+            reports_available: false,
+            ..SimConfig::default()
+        },
+        ..Options::default()
+    };
+    let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
+    let clean = class(no_reports(), start, None).await;
+    let clean_rosters = instance_rosters(&clean).await;
+    check_against_expectations(&clean, &clean_rosters);
+    let clean_agg = clean
+        .w
+        .attend
+        .attendance(&clean.meeting, None)
+        .await
+        .unwrap()
+        .roster;
+
+    for seed in [7, 8] {
+        let chaotic = class(no_reports(), start, Some(seed)).await;
+        let rosters = instance_rosters(&chaotic).await;
+        check_against_expectations(&chaotic, &rosters);
+        for (a, b) in clean_rosters.iter().zip(&rosters) {
+            assert_eq!(a.roster, b.roster, "seed {seed}");
+            assert_eq!(a.unmatched, b.unmatched, "seed {seed}");
+            assert_eq!(a.summary, b.summary);
+            assert_eq!(a.window, b.window);
+        }
+        let agg = chaotic
+            .w
+            .attend
+            .attendance(&chaotic.meeting, None)
+            .await
+            .unwrap()
+            .roster;
+        assert_eq!(agg.roster, clean_agg.roster);
+        assert_eq!(agg.unmatched, clean_agg.unmatched);
+        // Without report access the instances are final from webhooks alone (they ended
+        // longer ago than the grace period).
+        assert_eq!(agg.state, InstanceState::Final);
+    }
+}
+
+#[tokio::test]
+async fn manual_links_policy_changes_csv_history_and_erasure() {
+    let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
+    let c = class(Options::default(), start, None).await;
+    let w = &c.w;
+    let before = w.attend.attendance(&c.meeting, None).await.unwrap().roster;
+
+    // A manual link turns the visiting parent into host user u3's extra presence, at once.
+    w.attend
+        .link_participant(
+            &c.meeting,
+            "email:visitor@guest.example",
+            &"u3".into(),
+            &"teacher".into(),
+        )
+        .await
+        .unwrap();
+    let after = w.attend.attendance(&c.meeting, None).await.unwrap().roster;
+    assert!(
+        after
+            .unmatched_person("email:visitor@guest.example")
+            .is_none()
+    );
+    assert_eq!(after.unmatched.len(), before.unmatched.len() - 1);
+    let u3 = after.record(&"u3".into()).unwrap();
+    assert!(u3.attended_seconds >= before.record(&"u3".into()).unwrap().attended_seconds);
+    let err = w
+        .attend
+        .link_participant(
+            &c.meeting,
+            "email:nobody@x.example",
+            &"u3".into(),
+            &"teacher".into(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "participant_not_found");
+    let err = w
+        .attend
+        .link_participant(
+            &c.meeting,
+            "name:Marie’s iPhone 📱",
+            &"nobody".into(),
+            &"teacher".into(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "user_not_found");
+
+    // A stricter policy shows at once.
+    let present_before = after.summary.present;
+    w.attend
+        .update_meeting(
+            &c.meeting,
+            MeetingPatch {
+                policy: Some(PolicyPatch {
+                    required_ratio: Some(0.999),
+                    ..PolicyPatch::default()
+                }),
+                restrict_to_registered: None,
+            },
+        )
+        .await
+        .unwrap();
+    let strict = w.attend.attendance(&c.meeting, None).await.unwrap().roster;
+    assert!(strict.summary.partial > after.summary.partial);
+    assert!(strict.summary.present < present_before || present_before == 0);
+
+    // CSV: header + one row per roster user + one per unmatched person.
+    let csv = w.attend.attendance_csv(&c.meeting, None).await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1 + strict.roster.len() + strict.unmatched.len()
+    );
+    assert!(lines[0].starts_with("meeting_id,instance,kind,user_id,name"));
+    assert!(csv.contains(",user,u1,Student 1,true,"), "{csv}");
+    assert!(csv.contains(",unmatched,"), "{csv}");
+
+    // History across instances.
+    let history = w.attend.user_history(&"u1".into()).await.unwrap();
+    assert_eq!(history.records.len(), 2);
+    assert!(history.records.iter().all(|r| r.meeting_id == c.meeting));
+    assert!(history.records[0].instance.as_str() == c.timeline.instances[0].uuid);
+
+    // Erasure: the user is gone from storage and history; their registrant is deleted at Zoom.
+    let zoom_id = w
+        .attend
+        .get_meeting(&c.meeting)
+        .await
+        .unwrap()
+        .zoom_meeting_id
+        .0 as u64;
+    let registrants_before = w.zoom.registrants(zoom_id).len();
+    let erased = w.attend.erase_user(&"u1".into()).await.unwrap();
+    assert!(
+        erased.registrations == 1 && erased.participant_events > 0,
+        "{erased:?}"
+    );
+    w.attend.drain().await.unwrap();
+    assert_eq!(w.zoom.registrants(zoom_id).len(), registrants_before - 1);
+    assert!(
+        w.attend
+            .user_history(&"u1".into())
+            .await
+            .unwrap()
+            .records
+            .is_empty()
+    );
+    let roster = w.attend.attendance(&c.meeting, None).await.unwrap().roster;
+    assert!(roster.record(&"u1".into()).is_none());
+    assert_eq!(
+        w.attend.erase_user(&"u1".into()).await.unwrap().total(),
+        0,
+        "idempotent"
+    );
+    assert_eq!(
+        w.attend
+            .user_history(&"never-existed".into())
+            .await
+            .unwrap_err()
+            .code(),
+        "user_not_found"
+    );
+}
+
+#[tokio::test]
+async fn live_view_shows_who_is_in_the_meeting_now() {
+    let w = World::start().await;
+    let users = w.add_students(3);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    let email = |u: &str| World::synthetic_email(u);
+    let now = w.now();
+    let scenario = Scenario::new(zoom_id, now - TimeDelta::minutes(20), 3600)
+        .person(Person::host().connection(Connection::main(0, 0, None)))
+        .person(Person::registrant(&email("u1")).connection(Connection::main(0, 60, None)))
+        .person(Person::registrant(&email("u2")).connection(Connection::main(0, 120, Some(600))))
+        .person(Person::guest("Drop-in", None).connection(Connection::main(0, 300, None)));
+    let timeline = w.zoom.timeline(&scenario).unwrap();
+    for e in timeline.events.iter().filter(|e| e.at <= now) {
+        w.deliver(&e.body).await.unwrap();
+    }
+    w.attend.drain().await.unwrap();
+
+    let live = w.attend.live(&m.id).await.unwrap();
+    assert_eq!(
+        live.instance.as_ref().map(|i| i.as_str()),
+        Some(timeline.instances[0].uuid.as_str())
+    );
+    let users_in: Vec<_> = live
+        .participants
+        .iter()
+        .filter_map(|p| p.user_id.clone())
+        .collect();
+    assert_eq!(users_in, vec![UserId::from("u1")]);
+    let u1 = &live.participants[0];
+    assert_eq!(u1.since, scenario.at(60));
+    assert_eq!(
+        u1.attended_seconds,
+        (now - scenario.at(60)).num_seconds() as u64
+    );
+    assert!(
+        live.participants
+            .iter()
+            .any(|p| p.participant_key.as_deref() == Some("name:Drop-in"))
+    );
+
+    let a = w.attend.attendance(&m.id, None).await.unwrap();
+    assert_eq!(a.roster.state, InstanceState::Live);
+    assert_eq!(
+        a.roster.window.end, now,
+        "now stands in for the end while live"
+    );
+    let u2 = a.roster.record(&"u2".into()).unwrap();
+    assert_eq!(u2.attended_seconds, 480);
+}
+
+#[tokio::test]
+async fn without_reports_the_instance_becomes_final_after_the_grace_period() {
+    let w = World::with(Options {
+        sim: SimConfig {
+            reports_available: false,
+            ..SimConfig::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let users = w.add_students(1);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    let now = w.now();
+    let scenario = Scenario::new(zoom_id, now - TimeDelta::minutes(61), 3600).person(
+        Person::registrant(&World::synthetic_email("u1")).connection(Connection::main(0, 0, None)),
+    );
+    let timeline = w.zoom.timeline(&scenario).unwrap();
+    w.zoom.record(&timeline);
+    w.deliver_timeline(&timeline, None).await;
+    w.attend.drain().await.unwrap();
+    let state = w.attend.instances(&m.id).await.unwrap().instances[0].state;
+    assert_eq!(state, InstanceState::Provisional);
+    w.advance(TimeDelta::minutes(31));
+    w.attend.drain().await.unwrap();
+    let state = w.attend.instances(&m.id).await.unwrap().instances[0].state;
+    assert_eq!(state, InstanceState::Final);
+}
+
+#[tokio::test]
+async fn a_report_that_is_not_ready_is_pulled_again_later_and_on_demand() {
+    let w = World::with(Options {
+        sim: SimConfig {
+            report_delay: std::time::Duration::from_secs(600),
+            ..SimConfig::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let users = w.add_students(2);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    let now = w.now();
+    let scenario = Scenario::new(zoom_id, now - TimeDelta::minutes(61), 3600)
+        .person(
+            Person::registrant(&World::synthetic_email("u1"))
+                .connection(Connection::main(0, 10, None)),
+        )
+        .person(
+            Person::registrant(&World::synthetic_email("u2")).connection(Connection::main(
+                0,
+                20,
+                Some(1800),
+            )),
+        );
+    let timeline = w.zoom.timeline(&scenario).unwrap();
+    w.zoom.record(&timeline);
+    w.deliver_timeline(&timeline, None).await;
+    w.attend.drain().await.unwrap();
+    let uuid = InstanceId::new(timeline.instances[0].uuid.clone());
+    let provisional = w
+        .attend
+        .attendance(&m.id, Some(&uuid))
+        .await
+        .unwrap()
+        .roster;
+    assert_eq!(
+        provisional.state,
+        InstanceState::Provisional,
+        "report not ready yet"
+    );
+
+    // The on-demand pull is queued at once (and still not ready).
+    let queued = w.attend.request_reconcile(&m.id, None).await.unwrap();
+    assert_eq!(queued.instances, vec![uuid.clone()]);
+    w.attend.drain().await.unwrap();
+    assert_eq!(
+        w.attend.instances(&m.id).await.unwrap().instances[0].state,
+        InstanceState::Provisional
+    );
+
+    w.advance(TimeDelta::minutes(11));
+    w.attend.drain().await.unwrap();
+    let fin = w
+        .attend
+        .attendance(&m.id, Some(&uuid))
+        .await
+        .unwrap()
+        .roster;
+    assert_eq!(fin.state, InstanceState::Final);
+    assert_eq!(
+        fin.roster, provisional.roster,
+        "the report agrees with the webhooks"
+    );
+    let per_user: BTreeMap<_, _> = fin
+        .roster
+        .iter()
+        .map(|r| (r.user_id.clone(), r.attended_seconds))
+        .collect();
+    assert_eq!(per_user[&UserId::from("u2")], 1780);
+}

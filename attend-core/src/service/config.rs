@@ -8,7 +8,10 @@ use std::time::Duration;
 use crate::join_token::{JoinTokens, JwtSecret};
 use crate::model::{AccountKey, Policy};
 use crate::store::{Backoff, Store, UserDirectory};
-use crate::zoom::{Secret, VerifierConfigError, WebhookSecrets, WebhookVerifier, ZoomApi};
+use crate::zoom::{
+    S2SCredentials, Secret, VerifierConfigError, WebhookSecrets, WebhookVerifier, ZoomApi,
+    ZoomClientConfig,
+};
 
 use super::clock::{Clock, SystemClock};
 use super::{Attend, Inner};
@@ -75,6 +78,18 @@ impl ZoomAccount {
     #[must_use]
     pub fn api(mut self, api: Arc<dyn ZoomApi>) -> Self {
         self.api = Some(super::zoom_glue::AccountApi::Api(api));
+        self
+    }
+
+    /// Calls Zoom with the REST client ([`ZoomClient`](crate::zoom::ZoomClient)) built from
+    /// Server-to-Server OAuth `credentials` and `config` (API base, token URL, timeouts,
+    /// retries, pacing). Set `config.pacing` to the account's plan for bulk registration.
+    #[must_use]
+    pub fn credentials(mut self, credentials: S2SCredentials, config: ZoomClientConfig) -> Self {
+        self.api = Some(super::zoom_glue::AccountApi::Credentials(Box::new((
+            credentials,
+            config,
+        ))));
         self
     }
 

@@ -13,7 +13,9 @@ use crate::zoom::api::{
     ListRegistrantsQuery, RegistrantAction, RegistrantRef, RegistrantStatusUpdate,
     RegistrationSettings, ZoomMeeting,
 };
-use crate::zoom::{PastMeeting, ZoomApi, ZoomApiError};
+use crate::zoom::{
+    PastMeeting, S2SCredentials, ZoomApi, ZoomApiError, ZoomClient, ZoomClientConfig,
+};
 
 use super::config::BuildError;
 use super::error::{ServiceError, ZOOM_RETRY_AFTER};
@@ -24,12 +26,25 @@ use super::types::CreateMeeting;
 pub(crate) enum AccountApi {
     /// A ready implementation (the REST client, or a stand-in in tests).
     Api(Arc<dyn ZoomApi>),
+    /// Server-to-Server OAuth credentials: the REST client is built by `build()`.
+    Credentials(Box<(S2SCredentials, ZoomClientConfig)>),
 }
 
 impl AccountApi {
-    pub(crate) fn into_api(self, _key: &AccountKey) -> Result<AccountRuntime, BuildError> {
+    pub(crate) fn into_api(self, key: &AccountKey) -> Result<AccountRuntime, BuildError> {
         match self {
             AccountApi::Api(api) => Ok(AccountRuntime { api }),
+            AccountApi::Credentials(both) => {
+                let (credentials, config) = *both;
+                let client =
+                    ZoomClient::new(config, credentials).map_err(|e| BuildError::ZoomClient {
+                        account: key.clone(),
+                        source: Box::new(e),
+                    })?;
+                Ok(AccountRuntime {
+                    api: Arc::new(client),
+                })
+            }
         }
     }
 }

@@ -58,11 +58,42 @@ pub(crate) enum Cleanup {
 impl Drop for Cleanup {
     fn drop(&mut self) {
         if let Cleanup::PgSchema { url, schema } = self {
-            // Best effort: a leftover schema only costs disk space.
-            if let Ok(mut conn) = diesel::PgConnection::establish(url) {
-                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
-            }
+            drop_schemas(url, std::slice::from_ref(schema));
         }
+    }
+}
+
+/// Best effort: a leftover schema only costs disk space.
+fn drop_schemas(url: &str, schemas: &[String]) {
+    if schemas.iter().all(String::is_empty) {
+        return;
+    }
+    let list = schemas
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(mut conn) = diesel::PgConnection::establish(url) {
+        let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {list} CASCADE"));
+    }
+}
+
+/// Runs many clean-ups at once: PostgreSQL schemas of one server are dropped in one statement
+/// (one connection instead of one per schema); the rest are dropped one by one.
+pub(crate) fn cleanup_all(cleanups: Vec<Cleanup>) {
+    let mut schemas: Vec<(String, String)> = Vec::new();
+    for mut cleanup in cleanups {
+        if let Cleanup::PgSchema { url, schema } = &mut cleanup {
+            // Taken out here, so the guard's own drop finds nothing left to do.
+            schemas.push((std::mem::take(url), std::mem::take(schema)));
+        }
+    }
+    let mut by_url: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (url, schema) in schemas {
+        by_url.entry(url).or_default().push(schema);
+    }
+    for (url, schemas) in by_url {
+        drop_schemas(&url, &schemas);
     }
 }
 

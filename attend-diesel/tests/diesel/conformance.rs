@@ -16,6 +16,11 @@ use crate::common;
 /// guards are kept: each store, and so its pool, is dropped by the suite after its check.
 type Keep = Arc<Mutex<Vec<common::Cleanup>>>;
 
+fn clean_up(kept: Keep) {
+    let cleanups = std::mem::take(&mut *kept.lock().expect("keep list"));
+    common::cleanup_all(cleanups);
+}
+
 fn keep(kept: &Keep, db: common::TestDb) -> DieselStore {
     kept.lock().expect("keep list").push(db.cleanup);
     db.store
@@ -32,7 +37,7 @@ async fn conformance_on_a_sqlite_file() {
         Capabilities::default(),
     )
     .await;
-    drop(kept);
+    clean_up(kept);
     report.assert_success();
 }
 
@@ -64,7 +69,7 @@ async fn conformance_on_postgres() {
         Capabilities::default(),
     )
     .await;
-    drop(kept);
+    clean_up(kept);
     report.assert_success();
 }
 
@@ -146,6 +151,7 @@ async fn directory_conformance_on_postgres() {
         DirectoryCapabilities::default(),
     )
     .await;
+    clean_up(kept);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

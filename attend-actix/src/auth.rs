@@ -218,11 +218,12 @@ impl From<AuthError> for ApiError {
     }
 }
 
-/// Turns a request into a [`Principal`]. The scope holds one as `Arc<dyn Authenticator>`.
+/// Turns a request into a [`Principal`]. The scope holds one as `Arc<dyn Authenticator>`,
+/// shared by every worker thread of the server (hence `Send + Sync`).
 ///
 /// Implementations must not log credentials. The returned future may borrow both `self` and
 /// the request; it need not be `Send` (actix runs each request on one thread).
-pub trait Authenticator: fmt::Debug + 'static {
+pub trait Authenticator: fmt::Debug + Send + Sync + 'static {
     /// Authenticates `req`.
     ///
     /// # Errors

@@ -44,6 +44,7 @@ pub(crate) async fn link_meeting(
     principal: Principal,
     body: web::Json<LinkMeetingRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    principal.require_staff()?;
     let body = body.into_inner();
     let group = GroupKey::new(non_empty("group", &body.group)?);
     principal.require_group(&group)?;

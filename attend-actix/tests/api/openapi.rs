@@ -81,3 +81,29 @@ async fn the_document_describes_every_route_of_the_contract() {
         "bearer"
     );
 }
+
+#[cfg(feature = "swagger-ui")]
+#[actix_web::test]
+async fn swagger_ui_is_served_when_enabled() {
+    let h = Harness::new().await;
+    let config = attend_actix::AttendConfig::builder(
+        h.attend.clone(),
+        std::sync::Arc::new(attend_actix::auth::JwtAuthenticator::new(JWT_SECRET)),
+    )
+    .swagger_ui(true)
+    .build();
+    let app = crate::common::app(&config).await;
+    let page = send(&app, TestRequest::get().uri("/attend/docs/")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let init = send(
+        &app,
+        TestRequest::get().uri("/attend/docs/swagger-initializer.js"),
+    )
+    .await;
+    assert_eq!(init.status, StatusCode::OK);
+    assert!(
+        init.text().contains("/attend/openapi.json"),
+        "{}",
+        init.text()
+    );
+}

@@ -83,7 +83,8 @@ impl Options {
     /// connection to `:memory:` opens a separate, empty database, and SQLite's shared-cache
     /// mode (the alternative) reports `SQLITE_LOCKED` under concurrency without honouring
     /// `busy_timeout`. One connection is also never closed by the pool, so the database
-    /// lives as long as the store.
+    /// lives as long as the store (unless code holding the connection panics: the pool then
+    /// discards it, and the data with it; in-memory databases are for tests and demos).
     pub fn pool_size(mut self, size: u32) -> Self {
         self.pool_size = Some(size.max(1));
         self

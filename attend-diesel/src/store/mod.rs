@@ -120,6 +120,9 @@ impl DieselStore {
     /// For hosts' own queries on the shared database. `f` sees the same connection variant as
     /// attend ([`AnyConnection`]); match on it for backend-specific SQL. To write on SQLite,
     /// use [`with_transaction`](Self::with_transaction), which takes the write lock up front.
+    /// The connection's diesel backend type (for boxed queries) is
+    /// `<AnyConnection as diesel::Connection>::Backend`. Raw SQL placeholders differ per
+    /// backend (`$1` on PostgreSQL, `?1` on SQLite): match on [`AnyConnection::backend`].
     ///
     /// ```no_run
     /// # async fn demo(store: attend_diesel::DieselStore) -> Result<(), attend_diesel::DieselStoreError> {

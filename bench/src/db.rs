@@ -1,0 +1,151 @@
+//! Direct database access for the suite: fresh databases, the webhook backlog (how many
+//! stored deliveries still wait for processing), and the durability settings in force.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+/// Which database a run uses.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite {
+        /// Its path.
+        path: std::path::PathBuf,
+    },
+    /// A PostgreSQL database (created fresh by [`Backend::reset`]).
+    Postgres {
+        /// `postgres://user@host:port` without a database.
+        server: String,
+        /// The database name (a plain identifier).
+        database: String,
+    },
+}
+
+#[derive(QueryableByName)]
+struct StatusCount {
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+/// Stored webhook deliveries by status.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct WebhookCounts {
+    /// Waiting for processing.
+    pub received: i64,
+    /// Processed (or flagged/failed): no longer waiting.
+    pub done: i64,
+}
+
+impl Backend {
+    /// `"sqlite"` or `"postgres"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        }
+    }
+
+    /// The `ATTEND_DATABASE_URL` for the app.
+    pub fn url(&self) -> String {
+        match self {
+            Backend::Sqlite { path } => format!("sqlite://{}", path.display()),
+            Backend::Postgres { server, database } => format!("{server}/{database}"),
+        }
+    }
+
+    /// Deletes and recreates the database (SQLite: removes the file and its WAL; PostgreSQL:
+    /// `DROP DATABASE … WITH (FORCE)` + `CREATE DATABASE`, through the `postgres` database).
+    ///
+    /// # Errors
+    /// A message if the database cannot be reset.
+    pub fn reset(&self) -> Result<(), String> {
+        match self {
+            Backend::Sqlite { path } => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let p = format!("{}{suffix}", path.display());
+                    let _ = std::fs::remove_file(p);
+                }
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            }
+            Backend::Postgres { server, database } => {
+                let mut conn = PgConnection::establish(&format!("{server}/postgres"))
+                    .map_err(|e| format!("cannot connect to {server}/postgres: {e}"))?;
+                conn.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {database} WITH (FORCE); CREATE DATABASE {database};"
+                ))
+                .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// The durability setting in force: SQLite's `synchronous` as the app sets it (the
+    /// attend-diesel default the example app uses), PostgreSQL's `synchronous_commit`.
+    ///
+    /// # Errors
+    /// A message if PostgreSQL cannot be asked.
+    pub fn durability(&self) -> Result<String, String> {
+        match self {
+            Backend::Sqlite { .. } => Ok(
+                "journal_mode=WAL, synchronous=NORMAL (attend-diesel default; the example app uses Options::new())"
+                    .to_owned(),
+            ),
+            Backend::Postgres { .. } => {
+                let mut conn = PgConnection::establish(&self.url()).map_err(|e| e.to_string())?;
+                let v: Setting = diesel::sql_query(
+                    "SELECT setting AS value FROM pg_settings WHERE name = 'synchronous_commit'",
+                )
+                .get_result(&mut conn)
+                .map_err(|e| e.to_string())?;
+                let f: Setting = diesel::sql_query(
+                    "SELECT setting AS value FROM pg_settings WHERE name = 'fsync'",
+                )
+                .get_result(&mut conn)
+                .map_err(|e| e.to_string())?;
+                Ok(format!("synchronous_commit={}, fsync={}", v.value, f.value))
+            }
+        }
+    }
+
+    /// Webhook deliveries by status.
+    ///
+    /// # Errors
+    /// A message if the database cannot be read.
+    pub fn webhook_counts(&self) -> Result<WebhookCounts, String> {
+        let q = "SELECT status, COUNT(*) AS n FROM attend_webhooks GROUP BY status";
+        let rows: Vec<StatusCount> = match self {
+            Backend::Sqlite { path } => {
+                let mut c = SqliteConnection::establish(&path.display().to_string())
+                    .map_err(|e| e.to_string())?;
+                c.batch_execute("PRAGMA busy_timeout = 5000;")
+                    .map_err(|e| e.to_string())?;
+                diesel::sql_query(q).load(&mut c)
+            }
+            Backend::Postgres { .. } => {
+                let mut c = PgConnection::establish(&self.url()).map_err(|e| e.to_string())?;
+                diesel::sql_query(q).load(&mut c)
+            }
+        }
+        .map_err(|e| e.to_string())?;
+        let mut counts = WebhookCounts::default();
+        for r in rows {
+            if r.status == "received" {
+                counts.received += r.n;
+            } else {
+                counts.done += r.n;
+            }
+        }
+        Ok(counts)
+    }
+}

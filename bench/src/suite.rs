@@ -1,0 +1,741 @@
+//! The benchmark suite: the bare handler (the ceiling), then the example app (release
+//! binary, demo mode) on SQLite and on PostgreSQL, each measured in the same run:
+//!
+//! 1. webhook ingest, closed loop (maximum throughput) over `connections` connections;
+//! 2. webhook ingest, open loop at `target_rate` events/s (sustained rate and p99 ack latency);
+//!    after each, the time the worker needs to process the backlog;
+//! 3. join-link redirects of already-registered users, open loop at `join_rate` requests/s;
+//! 4. roster read: 1,000 registered participants × 10 connections each, `GET attendance` of
+//!    that instance, sequentially;
+//! 5. the app's peak RSS (`VmHWM`) after all of it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::Api;
+use crate::db::{Backend, WebhookCounts};
+use crate::events::{EventFactory, ParticipantKind, Registrant};
+use crate::load::{LoadResult, LoadSpec, Percentiles, RequestSource, run};
+use crate::procs::{self, Machine, Proc};
+use crate::sources::{GetSource, WebhookSource};
+
+/// The JWT secret the suite starts the app with (a benchmark fixture, not a real secret).
+pub const JWT_SECRET: &str = "attend-bench-jwt-secret-0123456789abcdef";
+/// The webhook secret the suite starts the app (and the bare handler) with.
+pub const WEBHOOK_SECRET: &str = "attend-bench-webhook-secret";
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct SuiteConfig {
+    /// The example app's release binary.
+    pub app_bin: PathBuf,
+    /// This binary (for the bare server).
+    pub self_bin: PathBuf,
+    /// Where databases and logs go.
+    pub work_dir: PathBuf,
+    /// `postgres://user@host:port` (no database), or `None` to skip PostgreSQL.
+    pub postgres: Option<String>,
+    /// Length of each load phase.
+    pub duration: Duration,
+    /// Concurrent connections for ingest.
+    pub connections: usize,
+    /// Open-loop ingest rate, events/s.
+    pub target_rate: f64,
+    /// Open-loop join-link rate, requests/s.
+    pub join_rate: f64,
+    /// Participants in the roster phase (each with 10 connections).
+    pub roster_participants: usize,
+    /// Sequential reads in the roster phase.
+    pub roster_reads: usize,
+    /// Skip the SQLite run.
+    pub skip_sqlite: bool,
+}
+
+/// CPU used during a phase, seconds.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct CpuUse {
+    /// The target process (the app or the bare server).
+    pub target_s: f64,
+    /// All `postgres` processes.
+    pub postgres_s: f64,
+    /// This load generator.
+    pub generator_s: f64,
+    /// The whole machine (busy time of all CPUs).
+    pub machine_busy_s: f64,
+    /// Wall time.
+    pub wall_s: f64,
+}
+
+struct CpuMark {
+    target: f64,
+    postgres: f64,
+    generator: f64,
+    machine: f64,
+    at: Instant,
+}
+
+impl CpuMark {
+    fn now(target: u32) -> Self {
+        Self {
+            target: procs::cpu_seconds(target).unwrap_or(0.0),
+            postgres: procs::cpu_seconds_of_command("postgres"),
+            generator: procs::cpu_seconds(std::process::id()).unwrap_or(0.0),
+            machine: procs::machine_cpu().map_or(0.0, |(busy, _)| busy),
+            at: Instant::now(),
+        }
+    }
+
+    fn since(&self, target: u32) -> CpuUse {
+        let now = Self::now(target);
+        CpuUse {
+            target_s: now.target - self.target,
+            postgres_s: now.postgres - self.postgres,
+            generator_s: now.generator - self.generator,
+            machine_busy_s: now.machine - self.machine,
+            wall_s: now.at.duration_since(self.at).as_secs_f64(),
+        }
+    }
+}
+
+/// One load phase: the load result and the CPU it cost.
+#[derive(Clone, Debug, Serialize)]
+pub struct Phase {
+    /// The load generator's figures.
+    pub load: LoadResult,
+    /// CPU during the load.
+    pub cpu: CpuUse,
+    /// Processing of what this phase stored (app only).
+    pub processing: Option<Processing>,
+}
+
+/// How fast the worker processed a phase's deliveries.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Processing {
+    /// Deliveries still waiting when the load stopped.
+    pub backlog_at_end: i64,
+    /// Deliveries processed from the start of the phase until the backlog was empty.
+    pub processed: i64,
+    /// Seconds from the start of the phase until the backlog was empty (or the bound).
+    pub seconds: f64,
+    /// `processed / seconds`.
+    pub rate: f64,
+    /// Whether the backlog emptied within the bound.
+    pub drained: bool,
+}
+
+/// The roster read figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct Roster {
+    /// Registered participants with connections in the instance.
+    pub participants: usize,
+    /// Connections each.
+    pub connections_each: usize,
+    /// Roster rows in the answer.
+    pub roster_rows: usize,
+    /// Whether every participant shows `joins` = connections and the expected seconds.
+    pub correct: bool,
+    /// Size of the JSON answer, bytes.
+    pub response_bytes: usize,
+    /// Latency of the sequential reads.
+    pub latency_ms: Percentiles,
+    /// Sequential reads made.
+    pub reads: usize,
+}
+
+/// The figures of one backend.
+#[derive(Clone, Debug, Serialize)]
+pub struct BackendReport {
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    /// Durability settings in force.
+    pub durability: String,
+    /// Closed-loop ingest.
+    pub ingest_max: Phase,
+    /// Open-loop ingest at the target rate.
+    pub ingest_rate: Phase,
+    /// Join links at the join rate.
+    pub join: Phase,
+    /// Roster read.
+    pub roster: Option<Roster>,
+    /// RSS right after start-up, KiB.
+    pub rss_idle_kib: Option<u64>,
+    /// Peak RSS (`VmHWM`) at the end, KiB.
+    pub peak_rss_kib: Option<u64>,
+    /// Peak RSS after the two ingest phases, KiB.
+    pub peak_rss_after_ingest_kib: Option<u64>,
+}
+
+/// The bare handler's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct BareReport {
+    /// Closed loop.
+    pub ingest_max: Phase,
+    /// Open loop at the target rate.
+    pub ingest_rate: Phase,
+}
+
+/// Everything one suite run measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct SuiteReport {
+    /// The machine.
+    pub machine: Machine,
+    /// UTC start time.
+    pub started_at: String,
+    /// Settings.
+    pub connections: usize,
+    /// Seconds per load phase.
+    pub phase_seconds: f64,
+    /// Open-loop ingest target, events/s.
+    pub target_rate: f64,
+    /// Join-link rate, requests/s.
+    pub join_rate: f64,
+    /// The ceiling.
+    pub bare: Option<BareReport>,
+    /// Per backend.
+    pub backends: Vec<BackendReport>,
+    /// Errors of phases that could not run.
+    pub errors: Vec<String>,
+}
+
+/// A suite failure: what step and why.
+type Res<T> = Result<T, String>;
+
+fn err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+async fn load_phase(spec: LoadSpec, source: Arc<dyn RequestSource>, target_pid: u32) -> Res<Phase> {
+    let mark = CpuMark::now(target_pid);
+    let load = run(spec, source).await.map_err(err("load"))?;
+    Ok(Phase {
+        load,
+        cpu: mark.since(target_pid),
+        processing: None,
+    })
+}
+
+/// Runs the bare handler phases.
+async fn run_bare(cfg: &SuiteConfig) -> Res<BareReport> {
+    let port = procs::free_port().map_err(err("port"))?;
+    let bind = format!("127.0.0.1:{port}");
+    let mut server = Proc::spawn(
+        "bare handler",
+        &cfg.self_bin,
+        &[
+            "bare-server",
+            "--bind",
+            &bind,
+            "--secret",
+            WEBHOOK_SECRET,
+            "--workers",
+            "4",
+        ],
+        &[],
+        &cfg.work_dir.join("bare.log"),
+    )
+    .map_err(|e| e.to_string())?;
+    server
+        .wait_ready(&format!("http://{bind}/health"), Duration::from_secs(30))
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = format!("http://{bind}/webhooks/zoom");
+    let factory = bench_factory(0, "bare", Vec::new());
+    let pid = server.pid();
+    let source = |tag: &str| -> Arc<dyn RequestSource> {
+        let mut f = factory.clone();
+        f.tag = tag.to_owned();
+        Arc::new(WebhookSource::stream(url.clone(), WEBHOOK_SECRET, f))
+    };
+    load_phase(
+        LoadSpec::closed(cfg.connections, Duration::from_secs(2)),
+        source("bare-warm"),
+        pid,
+    )
+    .await?;
+    let ingest_max = load_phase(
+        LoadSpec::closed(cfg.connections, cfg.duration),
+        source("bare-max"),
+        pid,
+    )
+    .await?;
+    let ingest_rate = load_phase(
+        LoadSpec::open(cfg.connections, cfg.duration, cfg.target_rate),
+        source("bare-rate"),
+        pid,
+    )
+    .await?;
+    server.kill();
+    Ok(BareReport {
+        ingest_max,
+        ingest_rate,
+    })
+}
+
+fn bench_factory(zoom_meeting_id: i64, tag: &str, registrants: Vec<Registrant>) -> EventFactory {
+    EventFactory {
+        zoom_meeting_id,
+        instance_uuid: format!("benchInstance{tag}AAAAAA"),
+        host_id: "bench-host-id".into(),
+        account_id: "SimAccount-0001".into(),
+        start: Utc::now() - TimeDelta::hours(1),
+        registrants,
+        tag: tag.to_owned(),
+    }
+}
+
+/// Waits until no stored delivery waits for processing (at most `bound`), and reports the
+/// processing rate since `phase_start` (when `done_before` deliveries were done).
+async fn drain(
+    backend: &Backend,
+    phase_start: Instant,
+    done_before: i64,
+    bound: Duration,
+) -> Res<Processing> {
+    let at_end = backend.webhook_counts()?;
+    let deadline = Instant::now() + bound;
+    let mut counts = at_end;
+    while counts.received > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        counts = backend.webhook_counts()?;
+    }
+    let seconds = phase_start.elapsed().as_secs_f64();
+    let processed = counts.done - done_before;
+    Ok(Processing {
+        backlog_at_end: at_end.received,
+        processed,
+        seconds,
+        rate: processed as f64 / seconds.max(1e-9),
+        drained: counts.received == 0,
+    })
+}
+
+async fn ingest_phase(
+    backend: &Backend,
+    spec: LoadSpec,
+    source: Arc<dyn RequestSource>,
+    pid: u32,
+) -> Res<Phase> {
+    let before: WebhookCounts = backend.webhook_counts()?;
+    let start = Instant::now();
+    let mut phase = load_phase(spec, source, pid).await?;
+    phase.processing = Some(drain(backend, start, before.done, Duration::from_secs(300)).await?);
+    Ok(phase)
+}
+
+/// Runs every phase on one backend.
+async fn run_backend(cfg: &SuiteConfig, backend: &Backend) -> Res<BackendReport> {
+    backend.reset()?;
+    let port = procs::free_port().map_err(err("port"))?;
+    let base = format!("http://127.0.0.1:{port}");
+    let mut app = Proc::spawn(
+        "attend-example",
+        &cfg.app_bin,
+        &[],
+        &[
+            ("ATTEND_BIND", format!("127.0.0.1:{port}")),
+            ("ATTEND_DATABASE_URL", backend.url()),
+            ("ATTEND_JWT_SECRET", JWT_SECRET.to_owned()),
+            ("ATTEND_ZOOM_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+        ],
+        &cfg.work_dir.join(format!("app-{}.log", backend.name())),
+    )
+    .map_err(|e| e.to_string())?;
+    app.wait_ready(
+        &format!("{base}/attend/openapi.json"),
+        Duration::from_secs(120),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let pid = app.pid();
+    let rss_idle_kib = procs::status_field(pid, "VmRSS:");
+    let durability = backend.durability()?;
+    let api = Api::new(&base, JWT_SECRET).map_err(|e| e.to_string())?;
+
+    // The demo meeting and its registered students.
+    let meetings = api.meetings().await.map_err(|e| e.to_string())?;
+    let meeting = meetings
+        .iter()
+        .find(|m| m["group"] == "cs101")
+        .or(meetings.first())
+        .ok_or("the demo meeting is missing (demo data not seeded?)")?
+        .clone();
+    let meeting_id = meeting["id"].as_str().unwrap_or_default().to_owned();
+    let zoom_id = meeting["zoom_meeting_id"].as_i64().unwrap_or_default();
+    let regs = api
+        .registrations(&meeting_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let emails = api.user_emails().await.map_err(|e| e.to_string())?;
+    let registered = registered_of(&regs, &emails);
+    if registered.is_empty() {
+        return Err("the demo meeting has no registered student".into());
+    }
+
+    let url = format!("{base}/attend/webhooks/zoom");
+    let source = |tag: &str| -> Arc<dyn RequestSource> {
+        let f = bench_factory(
+            zoom_id,
+            &format!("{}{tag}", backend.name()),
+            registered.iter().map(|(_, r, _)| r.clone()).collect(),
+        );
+        Arc::new(WebhookSource::stream(url.clone(), WEBHOOK_SECRET, f))
+    };
+    ingest_phase(
+        backend,
+        LoadSpec::closed(cfg.connections, Duration::from_secs(2)),
+        source("warm"),
+        pid,
+    )
+    .await?;
+    let ingest_max = ingest_phase(
+        backend,
+        LoadSpec::closed(cfg.connections, cfg.duration),
+        source("max"),
+        pid,
+    )
+    .await?;
+    let ingest_rate = ingest_phase(
+        backend,
+        LoadSpec::open(cfg.connections, cfg.duration, cfg.target_rate),
+        source("rate"),
+        pid,
+    )
+    .await?;
+    let peak_rss_after_ingest_kib = app.peak_rss_kib();
+
+    // Join links of already-registered users.
+    let links: Vec<String> = registered.iter().map(|(_, _, l)| l.clone()).collect();
+    for link in &links {
+        // Each link once first: every user is registered, the first click is not special.
+        let _ = api
+            .call(reqwest::Method::GET, link.trim_start_matches(&base), None)
+            .await;
+    }
+    let join = load_phase(
+        LoadSpec::open(cfg.connections, cfg.duration, cfg.join_rate),
+        Arc::new(GetSource::new(links, 302)),
+        pid,
+    )
+    .await?;
+
+    let roster = if cfg.roster_participants > 0 {
+        Some(roster_phase(cfg, backend, &api, &meeting_id, zoom_id, &url).await?)
+    } else {
+        None
+    };
+    let peak_rss_kib = app.peak_rss_kib();
+    app.kill();
+    Ok(BackendReport {
+        backend: backend.name().to_owned(),
+        durability,
+        ingest_max,
+        ingest_rate,
+        join,
+        roster,
+        rss_idle_kib,
+        peak_rss_kib,
+        peak_rss_after_ingest_kib,
+    })
+}
+
+/// `(user_id, registrant, personal join link)` of every registered user.
+fn registered_of(
+    regs: &Value,
+    emails: &HashMap<String, String>,
+) -> Vec<(String, Registrant, String)> {
+    regs["registrations"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r["status"] == "registered")
+        .filter_map(|r| {
+            let user = r["user_id"].as_str()?.to_owned();
+            let registrant = Registrant {
+                registrant_id: r["registrant_id"].as_str()?.to_owned(),
+                email: emails.get(&user).cloned().unwrap_or_default(),
+                name: user.clone(),
+            };
+            Some((user, registrant, r["join_link"].as_str()?.to_owned()))
+        })
+        .collect()
+}
+
+async fn roster_phase(
+    cfg: &SuiteConfig,
+    backend: &Backend,
+    api: &Api,
+    meeting_id: &str,
+    zoom_id: i64,
+    webhook_url: &str,
+) -> Res<Roster> {
+    const CONNECTIONS: usize = 10;
+    let n = cfg.roster_participants;
+    let users: Vec<String> = (0..n).map(|i| format!("rb-{i:05}")).collect();
+    // Create the users, 16 at a time.
+    for chunk in users.chunks(16) {
+        let mut set = tokio::task::JoinSet::new();
+        for u in chunk {
+            let api = api.clone();
+            let u = u.clone();
+            set.spawn(async move {
+                api.upsert_user(&u, &format!("{u}@bench.invalid"), &u, "student")
+                    .await
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            r.map_err(err("task"))?.map_err(|e| e.to_string())?;
+        }
+    }
+    let regs = api
+        .register_all(meeting_id, &users, Duration::from_secs(300))
+        .await
+        .map_err(|e| e.to_string())?;
+    let emails: HashMap<String, String> = users
+        .iter()
+        .map(|u| (u.clone(), format!("{u}@bench.invalid")))
+        .collect();
+    let by_user: HashMap<String, Registrant> = registered_of(&regs, &emails)
+        .into_iter()
+        .map(|(u, r, _)| (u, r))
+        .collect();
+    let registrants: Vec<Registrant> = users
+        .iter()
+        .map(|u| {
+            by_user
+                .get(u)
+                .cloned()
+                .ok_or(format!("{u} is not registered"))
+        })
+        .collect::<Res<_>>()?;
+
+    let mut factory = bench_factory(zoom_id, &format!("roster{}", backend.name()), registrants);
+    factory.start = Utc::now() - TimeDelta::hours(3);
+    let start = factory.start;
+    let mut bodies = vec![factory.started()];
+    for r in 0..CONNECTIONS {
+        for i in 0..n {
+            let connection = (r * n + i) as u64;
+            let join = start + TimeDelta::seconds((r * 360 + i % 60) as i64);
+            bodies.push(factory.participant(ParticipantKind::Joined, connection, join));
+            bodies.push(factory.participant(
+                ParticipantKind::Left,
+                connection,
+                join + TimeDelta::seconds(300),
+            ));
+        }
+    }
+    bodies.push(factory.ended(start + TimeDelta::hours(1)));
+    let total = bodies.len() as u64;
+    let before = backend.webhook_counts()?;
+    let t0 = Instant::now();
+    let spec = LoadSpec {
+        max_requests: total,
+        ..LoadSpec::closed(cfg.connections, Duration::from_secs(600))
+    };
+    let sent = run(
+        spec,
+        Arc::new(WebhookSource::list(webhook_url, WEBHOOK_SECRET, bodies)),
+    )
+    .await
+    .map_err(err("load"))?;
+    if sent.ok != total {
+        return Err(format!(
+            "roster phase: {} of {total} deliveries acknowledged",
+            sent.ok
+        ));
+    }
+    drain(backend, t0, before.done, Duration::from_secs(600)).await?;
+
+    let path = format!(
+        "/attend/meetings/{meeting_id}/attendance?instance={}",
+        factory.instance_uuid
+    );
+    let first = api
+        .expect(reqwest::Method::GET, &path, None, &[200])
+        .await
+        .map_err(|e| e.to_string())?;
+    let rows = first["roster"].as_array().cloned().unwrap_or_default();
+    let expected_seconds = (CONNECTIONS * 300) as u64;
+    let correct = users.iter().all(|u| {
+        rows.iter().any(|row| {
+            row["user_id"] == u.as_str()
+                && row["joins"].as_u64() == Some(CONNECTIONS as u64)
+                && row["attended_seconds"].as_u64() == Some(expected_seconds)
+        })
+    });
+    let response_bytes = first.to_string().len();
+    let mut samples = Vec::with_capacity(cfg.roster_reads);
+    for _ in 0..cfg.roster_reads {
+        let t = Instant::now();
+        api.expect(reqwest::Method::GET, &path, None, &[200])
+            .await
+            .map_err(|e| e.to_string())?;
+        samples.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+    }
+    Ok(Roster {
+        participants: n,
+        connections_each: CONNECTIONS,
+        roster_rows: rows.len(),
+        correct,
+        response_bytes,
+        latency_ms: Percentiles::of_micros(samples),
+        reads: cfg.roster_reads,
+    })
+}
+
+/// Runs the whole suite. Phases that fail are recorded in `errors`; the rest still run.
+pub async fn run_suite(cfg: &SuiteConfig) -> SuiteReport {
+    let _ = std::fs::create_dir_all(&cfg.work_dir);
+    let mut report = SuiteReport {
+        machine: Machine::detect(),
+        started_at: Utc::now().to_rfc3339(),
+        connections: cfg.connections,
+        phase_seconds: cfg.duration.as_secs_f64(),
+        target_rate: cfg.target_rate,
+        join_rate: cfg.join_rate,
+        bare: None,
+        backends: Vec::new(),
+        errors: Vec::new(),
+    };
+    eprintln!("attend-bench: bare handler …");
+    match run_bare(cfg).await {
+        Ok(b) => report.bare = Some(b),
+        Err(e) => report.errors.push(format!("bare handler: {e}")),
+    }
+    let mut backends = Vec::new();
+    if !cfg.skip_sqlite {
+        backends.push(Backend::Sqlite {
+            path: cfg.work_dir.join("sqlite").join("attend-bench.sqlite"),
+        });
+    }
+    if let Some(server) = &cfg.postgres {
+        backends.push(Backend::Postgres {
+            server: server.trim_end_matches('/').to_owned(),
+            database: "attend_bench".into(),
+        });
+    }
+    for backend in backends {
+        eprintln!("attend-bench: example app on {} …", backend.name());
+        match run_backend(cfg, &backend).await {
+            Ok(r) => report.backends.push(r),
+            Err(e) => report.errors.push(format!("{}: {e}", backend.name())),
+        }
+    }
+    report
+}
+
+impl SuiteReport {
+    /// A Markdown summary (the tables BENCHMARKS.md is written from).
+    pub fn markdown(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let m = &self.machine;
+        let _ = writeln!(
+            s,
+            "machine: {} CPUs, {}, {:.1} GiB RAM, kernel {}; {} connections, {} s per phase; run {}\n",
+            m.cpus,
+            m.cpu_model,
+            m.memory_gib,
+            m.kernel,
+            self.connections,
+            self.phase_seconds,
+            self.started_at
+        );
+        let _ = writeln!(
+            s,
+            "| target | phase | events/s (ok) | non-200 | errors | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p99 from due ms | target CPU s | pg CPU s | gen CPU s | machine busy s / wall s | processed/s (drained) |"
+        );
+        let _ = writeln!(
+            s,
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        );
+        let mut row = |target: &str, phase: &str, p: &Phase| {
+            let l = &p.load;
+            let non200: u64 = l.unexpected.values().sum();
+            let due = l
+                .latency_from_due_ms
+                .map_or("-".to_owned(), |d| format!("{:.2}", d.p99));
+            let proc_ = p.processing.map_or("-".to_owned(), |x| {
+                format!("{:.0} ({})", x.rate, if x.drained { "yes" } else { "NO" })
+            });
+            let _ = writeln!(
+                s,
+                "| {target} | {phase} | {:.0} | {non200} {:?} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {due} | {:.1} | {:.1} | {:.1} | {:.1} / {:.1} | {proc_} |",
+                l.throughput,
+                l.unexpected,
+                l.transport_errors,
+                l.latency_ms.p50,
+                l.latency_ms.p90,
+                l.latency_ms.p99,
+                l.latency_ms.p999,
+                l.latency_ms.max,
+                p.cpu.target_s,
+                p.cpu.postgres_s,
+                p.cpu.generator_s,
+                p.cpu.machine_busy_s,
+                p.cpu.wall_s,
+            );
+        };
+        if let Some(b) = &self.bare {
+            row("bare handler", "ingest max", &b.ingest_max);
+            row(
+                "bare handler",
+                &format!("ingest @{}/s", self.target_rate),
+                &b.ingest_rate,
+            );
+        }
+        for b in &self.backends {
+            let t = format!("app/{}", b.backend);
+            row(&t, "ingest max", &b.ingest_max);
+            row(
+                &t,
+                &format!("ingest @{}/s", self.target_rate),
+                &b.ingest_rate,
+            );
+            row(&t, &format!("join @{}/s", self.join_rate), &b.join);
+        }
+        let _ = writeln!(s);
+        for b in &self.backends {
+            let ratio = self.bare.as_ref().map_or(f64::NAN, |bare| {
+                b.ingest_max.load.throughput / bare.ingest_max.load.throughput
+            });
+            let _ = writeln!(
+                s,
+                "- {}: durability {}; ingest max / bare = {:.2}; RSS idle {} KiB, peak after ingest {} KiB, peak at end (VmHWM) {} KiB",
+                b.backend,
+                b.durability,
+                ratio,
+                b.rss_idle_kib.unwrap_or(0),
+                b.peak_rss_after_ingest_kib.unwrap_or(0),
+                b.peak_rss_kib.unwrap_or(0)
+            );
+            if let Some(r) = &b.roster {
+                let _ = writeln!(
+                    s,
+                    "  roster: {} participants × {} connections, {} rows, correct={}, {} bytes; {} sequential reads: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                    r.participants,
+                    r.connections_each,
+                    r.roster_rows,
+                    r.correct,
+                    r.response_bytes,
+                    r.reads,
+                    r.latency_ms.p50,
+                    r.latency_ms.p90,
+                    r.latency_ms.p99,
+                    r.latency_ms.max
+                );
+            }
+        }
+        for e in &self.errors {
+            let _ = writeln!(s, "- ERROR {e}");
+        }
+        s
+    }
+}

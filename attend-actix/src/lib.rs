@@ -118,7 +118,7 @@
 //! # Features
 //!
 //! * `swagger-ui`: serve Swagger UI at `{prefix}/docs/` (assets compiled in; enable with
-//!   [`AttendConfigBuilder::swagger_ui`]).
+//!   `AttendConfigBuilder::swagger_ui`).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -12,7 +12,10 @@
 //! |---|---|---|
 //! | `attend_http_requests_total` | counter | `method`, `route`, `status` |
 //! | `attend_http_request_duration_seconds` | histogram | `method`, `route`, `status` |
-//! | `attend_webhook_acks_total` | counter | `outcome` (see [`WebhookOutcome`]) |
+//! | `attend_webhooks_total` | counter | `outcome="too_large"`, for bodies this adapter refuses before the service sees them (the service counts every other outcome under the same name) |
+//!
+//! The outcome of each webhook delivery (see [`WebhookOutcome`]) is also recorded on the
+//! request span as `webhook.outcome`.
 
 use std::time::Instant;
 
@@ -24,7 +27,7 @@ use actix_web::{
 };
 use tracing::{Instrument, field::Empty};
 
-/// The outcome label of `attend_webhook_acks_total`.
+/// What became of one webhook delivery (the `webhook.outcome` field of the request span).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WebhookOutcome {
@@ -61,9 +64,8 @@ impl WebhookOutcome {
         }
     }
 
-    /// Counts one webhook answer.
+    /// Records one webhook answer on the request span.
     pub(crate) fn record(self) {
-        metrics::counter!("attend_webhook_acks_total", "outcome" => self.as_str()).increment(1);
         tracing::Span::current().record("webhook.outcome", self.as_str());
     }
 }

@@ -71,7 +71,12 @@ async fn receive(
     payload: web::Payload,
 ) -> Result<(HttpResponse, WebhookOutcome), ApiError> {
     let limit = state.webhook_body_limit;
-    let body = read_limited(req, payload, limit).await?;
+    let body = read_limited(req, payload, limit).await.inspect_err(|err| {
+        if matches!(err, ApiError::PayloadTooLarge { .. }) {
+            // The service never sees this delivery: count it where it counts the others.
+            metrics::counter!("attend_webhooks_total", "outcome" => "too_large").increment(1);
+        }
+    })?;
     let headers = WebhookHeaders::from_lookup(|name| {
         req.headers().get(name).map(header::HeaderValue::as_bytes)
     });

@@ -9,5 +9,6 @@ mod join;
 mod meetings;
 mod openapi;
 mod registrations;
+mod telemetry;
 mod users;
 mod webhooks;

@@ -112,35 +112,82 @@ pub(crate) struct Fact<'a> {
     pub(crate) what: What,
 }
 
-/// The facts of one partition, in input order (registrations, connections, rows, manual).
+/// The facts of one partition (or of one thread's share of it), in input order.
 #[derive(Default)]
 pub(crate) struct Partition<'a> {
-    /// The facts.
+    /// Registrations, connections and manual intervals.
     pub(crate) facts: Vec<Fact<'a>>,
+    /// Report rows (computed after every connection of the partition).
+    pub(crate) rows: Vec<Fact<'a>>,
     /// Segments of its connections.
     pub(crate) segments: Vec<Segment>,
-    /// Whether any fact is a report row.
-    pub(crate) has_rows: bool,
 }
+
+/// Inputs with fewer items than this are computed on the calling thread only.
+const ITEMS_PER_THREAD: usize = 25_000;
+/// At most this many threads.
+const MAX_THREADS: usize = 8;
 
 /// Computes the roster of one instance. See the module docs of [`crate::attendance`] for
 /// every rule.
+///
+/// Large inputs (from 50,000 items: registrations, connections, rows and manual intervals
+/// together) are computed on up to `available_parallelism` scoped threads (at most 8, about
+/// 25,000 items each), all joined before this returns; smaller ones on the calling thread.
+/// The result is the same either way.
 pub fn compute_instance(input: &InstanceInput) -> Roster {
-    let items = input.registered.len()
-        + input.connections.len()
-        + input.report_rows.len()
-        + input.manual.len();
+    let items = item_count(input);
     let wanted = items / FACTS_PER_PARTITION;
     let bits = if wanted <= 1 {
         0
     } else {
         (usize::BITS - (wanted - 1).leading_zeros()).min(MAX_PARTITION_BITS)
     };
-    compute(input, bits)
+    let available = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = available
+        .min(items / ITEMS_PER_THREAD)
+        .clamp(1, MAX_THREADS);
+    compute(input, bits, threads)
 }
 
-/// [`compute_instance`] with `2^bits` partitions.
-pub(crate) fn compute(input: &InstanceInput, bits: u32) -> Roster {
+fn item_count(input: &InstanceInput) -> usize {
+    input.registered.len() + input.connections.len() + input.report_rows.len() + input.manual.len()
+}
+
+/// Runs `work(0..n)`, on `n` threads when `n > 1` (falling back to the calling thread for any
+/// thread that cannot be started), and returns the results in order.
+fn in_parallel<T: Send>(n: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    if n <= 1 {
+        return vec![work(0)];
+    }
+    let work = &work;
+    std::thread::scope(|scope| {
+        let started: Vec<_> = (1..n)
+            .map(|at| {
+                std::thread::Builder::new()
+                    .name("attend-engine".into())
+                    .spawn_scoped(scope, move || work(at))
+                    .map_err(|_| at)
+            })
+            .collect();
+        let mut results = Vec::with_capacity(n);
+        results.push(work(0));
+        for thread in started {
+            match thread {
+                Ok(handle) => match handle.join() {
+                    Ok(result) => results.push(result),
+                    // The engine does not panic; if it ever did, the panic goes on.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+                Err(at) => results.push(work(at)),
+            }
+        }
+        results
+    })
+}
+
+/// [`compute_instance`] with `2^bits` partitions and `threads` threads.
+pub(crate) fn compute(input: &InstanceInput, bits: u32, threads: usize) -> Roster {
     let start = micros(input.window.start);
     let end = micros(input.window.end.unwrap_or(input.now)).max(start);
     let window = (start, end);
@@ -149,23 +196,74 @@ pub(crate) fn compute(input: &InstanceInput, bits: u32) -> Roster {
     } else {
         input.state
     };
-
     let keys = Keys::new();
     let bits = bits.min(MAX_PARTITION_BITS);
+    let threads = threads.clamp(1, MAX_THREADS);
+
+    // Phase 1: each thread distributes its share of every list.
+    let shares = in_parallel(threads, |share| {
+        let part = |len: usize| (len * share / threads)..(len * (share + 1) / threads);
+        distribute(input, &keys, window, bits, threads, &part)
+    });
+
+    // Phase 2: each thread computes every `threads`-th partition, from all shares.
+    let setting = Setting {
+        input,
+        window,
+        count_breakout_rooms: input.policy.count_breakout_rooms,
+        policy: &input.policy,
+    };
+    let count = 1_usize << bits;
+    let outputs = in_parallel(threads, |thread| {
+        let mut output = Output::with_capacity(input.registered.len() / threads + 16);
+        let mut workspace = Workspace::default();
+        let mut parts = Vec::with_capacity(shares.len());
+        for partition in (thread..count).step_by(threads) {
+            parts.clear();
+            parts.extend(shares.iter().filter_map(|share| share.get(partition)));
+            workspace.compute(&parts, &setting, &mut output);
+        }
+        output.sort();
+        output
+    });
+    let (roster, unmatched) = Output::into_sorted(outputs);
+    let summary = Summary::of(&roster, &unmatched);
+    Roster {
+        instance: Some(input.instance.clone()),
+        window: RosterWindow {
+            start: time(start),
+            end: time(end),
+        },
+        state,
+        roster,
+        unmatched,
+        summary,
+    }
+}
+
+/// Phase 1 for the items in `part(len)` of each input list: replays the connections and
+/// appends every item's fact to the partition chosen by its key's hash.
+fn distribute<'a>(
+    input: &'a InstanceInput,
+    keys: &Keys,
+    window: (i64, i64),
+    bits: u32,
+    threads: usize,
+    part: &dyn Fn(usize) -> std::ops::Range<usize>,
+) -> Vec<Partition<'a>> {
     let count = 1_usize << bits;
     // Room for the expected share of each partition plus six standard deviations, so that
     // the partitions almost never grow (growing copies and touches fresh memory).
-    let items = input.registered.len()
-        + input.connections.len()
-        + input.report_rows.len()
-        + input.manual.len();
-    let facts = items / count;
-    let segments = input.connections.len() * 2 / count;
-    let mut partitions: Vec<Partition<'_>> = (0..count)
+    let share = |len: usize| {
+        let expected = len / count / threads;
+        expected + 6 * expected.isqrt() + 16
+    };
+    let facts = share(input.registered.len() + input.connections.len() + input.manual.len());
+    let mut partitions: Vec<Partition<'a>> = (0..count)
         .map(|_| Partition {
-            facts: Vec::with_capacity(facts + 6 * facts.isqrt() + 16),
-            segments: Vec::with_capacity(segments + 6 * segments.isqrt() + 16),
-            has_rows: false,
+            facts: Vec::with_capacity(facts),
+            rows: Vec::with_capacity(share(input.report_rows.len())),
+            segments: Vec::with_capacity(share(input.connections.len() * 2)),
         })
         .collect();
     let slot = |hash: u64| {
@@ -176,7 +274,11 @@ pub(crate) fn compute(input: &InstanceInput, bits: u32) -> Roster {
         }
     };
 
-    for id in &input.registered {
+    for id in input
+        .registered
+        .get(part(input.registered.len()))
+        .unwrap_or(&[])
+    {
         let key = keys.key(USERS, id.as_str());
         partitions[slot(key.hash)].facts.push(Fact {
             key,
@@ -189,7 +291,10 @@ pub(crate) fn compute(input: &InstanceInput, bits: u32) -> Roster {
     }
 
     let mut events: Vec<(i64, ParticipantAction)> = Vec::new();
-    for (index, connection) in input.connections.iter().enumerate() {
+    for index in part(input.connections.len()) {
+        let Some(connection) = input.connections.get(index) else {
+            continue;
+        };
         events.clear();
         events.extend(
             connection
@@ -199,7 +304,7 @@ pub(crate) fn compute(input: &InstanceInput, bits: u32) -> Roster {
         );
         events.sort_unstable();
         events.dedup();
-        let (key, who) = subject_key(&keys, &connection.subject);
+        let (key, who) = subject_key(keys, &connection.subject);
         let partition = &mut partitions[slot(key.hash)];
         let from = partition.segments.len();
         let joined = replay(&events, window, &mut partition.segments);
@@ -215,15 +320,16 @@ pub(crate) fn compute(input: &InstanceInput, bits: u32) -> Roster {
         });
     }
 
-    for (index, row) in input.report_rows.iter().enumerate() {
+    for index in part(input.report_rows.len()) {
+        let Some(row) = input.report_rows.get(index) else {
+            continue;
+        };
         let (join, leave) = (micros(row.join), micros(row.leave));
         if leave < join {
             continue;
         }
-        let (key, who) = subject_key(&keys, &row.subject);
-        let partition = &mut partitions[slot(key.hash)];
-        partition.has_rows = true;
-        partition.facts.push(Fact {
+        let (key, who) = subject_key(keys, &row.subject);
+        partitions[slot(key.hash)].rows.push(Fact {
             key,
             who,
             what: What::Row {
@@ -234,7 +340,7 @@ pub(crate) fn compute(input: &InstanceInput, bits: u32) -> Roster {
         });
     }
 
-    for manual in &input.manual {
+    for manual in input.manual.get(part(input.manual.len())).unwrap_or(&[]) {
         let (join, leave) = (micros(manual.join), micros(manual.leave));
         if leave < join {
             continue;
@@ -249,31 +355,7 @@ pub(crate) fn compute(input: &InstanceInput, bits: u32) -> Roster {
             what: What::Manual { join, leave },
         });
     }
-
-    let setting = Setting {
-        input,
-        window,
-        count_breakout_rooms: input.policy.count_breakout_rooms,
-        policy: &input.policy,
-    };
-    let mut output = Output::with_capacity(input.registered.len());
-    let mut workspace = Workspace::default();
-    for partition in &partitions {
-        workspace.compute(partition, &setting, &mut output);
-    }
-    let (roster, unmatched) = output.into_sorted();
-    let summary = Summary::of(&roster, &unmatched);
-    Roster {
-        instance: Some(input.instance.clone()),
-        window: RosterWindow {
-            start: time(start),
-            end: time(end),
-        },
-        state,
-        roster,
-        unmatched,
-        summary,
-    }
+    partitions
 }
 
 /// An index or count as stored in a [`Fact`]. Inputs have far fewer than 2^32 items (an
@@ -380,13 +462,13 @@ mod tests {
     }
 
     #[test]
-    fn partitioning_changes_nothing() {
+    fn partitioning_and_threads_change_nothing() {
         let mut rng = StdRng::seed_from_u64(7);
         for _ in 0..300 {
             let input = random_input(&mut rng);
-            let whole = compute(&input, 0);
-            for bits in [1, 3, 8] {
-                assert_eq!(compute(&input, bits), whole);
+            let whole = compute(&input, 0, 1);
+            for (bits, threads) in [(0, 2), (1, 1), (3, 1), (3, 3), (8, 2), (5, 8)] {
+                assert_eq!(compute(&input, bits, threads), whole);
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Phase 2 of `compute_instance`: the records of one partition's people.
 
-use crate::model::{ConnectionKey, IntervalSource, MatchedBy, Policy, UserId};
+use crate::model::{ConnectionKey, IntervalSource, MatchedBy, Policy, Status, UserId};
 
 use super::connection::Segment;
 use super::engine::{Fact, Partition, What, Who, stronger};
@@ -46,31 +46,91 @@ impl<'a> Output<'a> {
         }
     }
 
-    /// The records, sorted by user id and by participant key.
-    pub(crate) fn into_sorted(self) -> (Vec<RosterRecord>, Vec<UnmatchedRecord>) {
+    /// Sorts the order keys (each thread sorts its own).
+    pub(crate) fn sort(&mut self) {
+        self.roster_order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.unmatched_order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    }
+
+    /// The records of every thread's (sorted) output as one roster sorted by user id and one
+    /// unmatched list sorted by participant key: the sorted runs of keys are merged and each
+    /// record is moved once, into place.
+    pub(crate) fn into_sorted(
+        outputs: Vec<Output<'a>>,
+    ) -> (Vec<RosterRecord>, Vec<UnmatchedRecord>) {
+        let mut roster = Vec::with_capacity(outputs.len());
+        let mut unmatched = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            roster.push((output.roster, output.roster_order));
+            unmatched.push((output.unmatched, output.unmatched_order));
+        }
         (
-            sorted(self.roster, self.roster_order),
-            sorted(self.unmatched, self.unmatched_order),
+            merged(roster, empty_record),
+            merged(unmatched, empty_unmatched),
         )
     }
 }
 
-/// `records` in the order of their keys: the small keys are sorted, then the records are
-/// permuted in place (each moved once, no second copy of the roster).
-fn sorted<T>(mut records: Vec<T>, mut order: Vec<(SortKey<'_>, usize)>) -> Vec<T> {
-    order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    // Position `at` must receive the record that started at `order[at].1`. Records before
-    // `at` are already placed; a source below `at` has been swapped away, to the position
-    // recorded at its own entry, which is followed until it points at or after `at`.
-    for at in 0..order.len() {
-        let mut from = order[at].1;
-        while from < at {
-            from = order[from].1;
+/// One thread's records, with `(key, index into the records)` sorted by key.
+type Run<'a, T> = (Vec<T>, Vec<(SortKey<'a>, usize)>);
+
+/// Merges sorted runs of `(key, index into records)` and moves the records into that order
+/// (leaving `empty()` behind).
+fn merged<T>(mut runs: Vec<Run<'_, T>>, empty: fn() -> T) -> Vec<T> {
+    let total = runs.iter().map(|run| run.1.len()).sum();
+    let mut heads = vec![0_usize; runs.len()];
+    let mut out = Vec::with_capacity(total);
+    loop {
+        // The run whose next key is smallest (there are only a few runs).
+        let mut best: Option<(usize, &SortKey<'_>)> = None;
+        for (run, (_, order)) in runs.iter().enumerate() {
+            if let Some((key, _)) = order.get(heads[run])
+                && best.is_none_or(|(_, best)| key < best)
+            {
+                best = Some((run, key));
+            }
         }
-        order[at].1 = from;
-        records.swap(at, from);
+        let Some((run, _)) = best else {
+            break;
+        };
+        let at = runs[run].1[heads[run]].1;
+        heads[run] += 1;
+        if let Some(record) = runs[run].0.get_mut(at) {
+            out.push(std::mem::replace(record, empty()));
+        }
     }
-    records
+    out
+}
+
+/// A placeholder left behind by a moved record (allocates nothing).
+fn empty_record() -> RosterRecord {
+    RosterRecord {
+        user_id: UserId(String::new()),
+        registered: false,
+        status: Status::Absent,
+        attended_seconds: 0,
+        attendance_ratio: 0.0,
+        first_join: None,
+        last_leave: None,
+        late_seconds: None,
+        joins: 0,
+        matched_by: None,
+        intervals: Vec::new(),
+    }
+}
+
+/// A placeholder left behind by a moved record (allocates nothing).
+fn empty_unmatched() -> UnmatchedRecord {
+    UnmatchedRecord {
+        participant_key: String::new(),
+        display_name: None,
+        email: None,
+        attended_seconds: 0,
+        joins: 0,
+        first_join: None,
+        last_leave: None,
+        intervals: Vec::new(),
+    }
 }
 
 /// A value together with when it was first seen; the earliest (then smallest) wins.
@@ -231,10 +291,11 @@ pub(crate) struct Workspace<'a> {
 }
 
 impl<'a> Workspace<'a> {
-    /// Computes the records of `partition`'s people into `output`.
+    /// Computes the records of one partition's people into `output`, from the shares of the
+    /// partition built by each thread (`parts`).
     pub(crate) fn compute(
         &mut self,
-        partition: &Partition<'a>,
+        parts: &[&Partition<'a>],
         setting: &Setting<'a>,
         output: &mut Output<'a>,
     ) {
@@ -244,66 +305,19 @@ impl<'a> Workspace<'a> {
         self.matchable.clear();
         self.breakouts.clear();
         self.lone.clear();
-        let mut candidates_ready = false;
 
-        for fact in &partition.facts {
-            let (owner, new) = self.interner.intern(fact.key);
-            if new {
-                self.owners.push(Owner::new(fact));
+        // Connections are only kept for matching when the partition has report rows.
+        let has_rows = parts.iter().any(|part| !part.rows.is_empty());
+        for part in parts {
+            for fact in &part.facts {
+                self.fact(fact, &part.segments, has_rows, setting);
             }
-            let Some(state) = self.owners.get_mut(owner as usize) else {
-                continue;
-            };
-            state.add(fact);
-            match fact.what {
-                What::Registered => {}
-                What::Connection {
-                    index,
-                    segments: (from, count),
-                    joined,
-                    ..
-                } => {
-                    let (from, count) = (from as usize, count as usize);
-                    let segments = partition.segments.get(from..from + count).unwrap_or(&[]);
-                    // Only read the connection itself when report rows may match it; such a
-                    // connection counts its join at the end.
-                    let connection = setting
-                        .input
-                        .connections
-                        .get(index as usize)
-                        .filter(|_| partition.has_rows);
-                    let matchable = match connection {
-                        Some(connection) => self.connection(
-                            owner,
-                            joined,
-                            segments,
-                            connection.zoom_user_id.as_deref(),
-                            &connection.key,
-                            setting,
-                        ),
-                        None => {
-                            self.count(owner, segments, setting);
-                            false
-                        }
-                    };
-                    if joined && !matchable {
-                        add_join(&mut self.owners, owner);
-                    }
-                }
-                What::Row { index, join, leave } => {
-                    if !candidates_ready {
-                        self.prepare_candidates();
-                        candidates_ready = true;
-                    }
-                    let zoom_user_id = setting
-                        .input
-                        .report_rows
-                        .get(index as usize)
-                        .and_then(|row| row.zoom_user_id.as_deref());
-                    self.row(owner, zoom_user_id, (join, leave), setting);
-                }
-                What::Manual { join, leave } => {
-                    self.push(owner, (join, leave), IntervalSource::Manual, setting);
+        }
+        if has_rows {
+            self.prepare_candidates();
+            for part in parts {
+                for fact in &part.rows {
+                    self.fact(fact, &part.segments, has_rows, setting);
                 }
             }
         }
@@ -314,6 +328,71 @@ impl<'a> Workspace<'a> {
         }
         count_lone_joins(&mut self.lone, setting.window, &mut self.owners);
         self.records(setting, output);
+    }
+
+    /// Adds one fact of the partition (`segments` are those of the fact's share).
+    fn fact(
+        &mut self,
+        fact: &Fact<'a>,
+        segments: &[Segment],
+        has_rows: bool,
+        setting: &Setting<'a>,
+    ) {
+        let (owner, new) = self.interner.intern(fact.key);
+        if new {
+            self.owners.push(Owner::new(fact));
+        }
+        let Some(state) = self.owners.get_mut(owner as usize) else {
+            return;
+        };
+        state.add(fact);
+        match fact.what {
+            What::Registered => {}
+            What::Connection {
+                index,
+                segments: (from, count),
+                joined,
+                ..
+            } => {
+                let (from, count) = (from as usize, count as usize);
+                let segments = segments.get(from..from + count).unwrap_or(&[]);
+                // Only read the connection itself when report rows may match it; such a
+                // connection counts its join at the end.
+                let connection = setting
+                    .input
+                    .connections
+                    .get(index as usize)
+                    .filter(|_| has_rows);
+                let matchable = match connection {
+                    Some(connection) => self.connection(
+                        owner,
+                        joined,
+                        segments,
+                        connection.zoom_user_id.as_deref(),
+                        &connection.key,
+                        setting,
+                    ),
+                    None => {
+                        self.count(owner, segments, setting);
+                        false
+                    }
+                };
+                if joined && !matchable {
+                    add_join(&mut self.owners, owner);
+                }
+            }
+            What::Row { index, join, leave } => {
+                let zoom_user_id = setting
+                    .input
+                    .report_rows
+                    .get(index as usize)
+                    .and_then(|row| row.zoom_user_id.as_deref());
+                self.row(owner, zoom_user_id, (join, leave), setting);
+            }
+            What::Manual { join, leave } => {
+                self.push(owner, (join, leave), IntervalSource::Manual, setting);
+            }
+        }
     }
 
     /// Pushes `(from, to)` clipped to the window, if anything is left.

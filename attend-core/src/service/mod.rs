@@ -26,10 +26,18 @@
 //! # Observability
 //!
 //! `tracing` spans per operation (ids only: never tokens, secrets, join URLs or emails) and
-//! `metrics` counters/histograms:
-//! `attend_webhooks_total{outcome}`, `attend_webhook_processing_lag_seconds`,
-//! `attend_registrations_total{outcome}`, `attend_zoom_calls_total{op,outcome}`,
-//! `attend_zoom_rate_limited_total{kind}`, `attend_jobs_total{kind,outcome}`.
+//! `metrics` counters/histograms (no labels with personal data):
+//!
+//! | metric | labels | what |
+//! |---|---|---|
+//! | `attend_webhooks_total` | `outcome` = `stored`, `duplicate`, `unparseable`, `url_validation`, `bad_signature`, `too_large`, `store_failed` | webhook deliveries and how they were answered |
+//! | `attend_webhook_processing_lag_seconds` | | histogram: from receipt to processed |
+//! | `attend_registrations_total` | `outcome` = `registered`, `adopted`, `failed`, `cancelled`, `self_registration_denied` | registrations |
+//! | `attend_zoom_calls_total` | `op`, `outcome` = `ok`/`error` | Zoom REST calls made by the service |
+//! | `attend_zoom_429_total` | `op` | calls that ended in a rate limit (after the client's own retries) |
+//! | `attend_zoom_rate_limited_total` | `kind` = `qps`/`daily` | rate limits the registration run waited out or deferred for |
+//! | `attend_jobs_total` | `kind`, `outcome` = `done`/`deferred`/`failed` | background jobs |
+//! | `attend_join_clicks_total` | | personal join links opened |
 
 mod clock;
 mod config;

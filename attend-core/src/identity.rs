@@ -31,6 +31,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::attendance::Subject;
 use crate::model::{ConnectionKey, IdentityHints, MatchedBy, UserId};
 
 /// Normalizes an email for comparison: trimmed, ASCII-lowercased; `None` when empty or
@@ -68,17 +69,10 @@ pub struct PersonKey(pub String);
 
 impl PersonKey {
     /// The person key of a connection with these hints: the same rule the attendance engine
-    /// documents (`attendance::Subject::person_key`), so the unmatched list, manual links and rosters
+    /// documents ([`Subject::person_key`]), so the unmatched list, manual links and rosters
     /// agree.
     pub fn of(hints: &IdentityHints, connection: &ConnectionKey) -> Self {
-        // Kept identical to the engine's rule (lowercased email, trimmed name).
-        if let Some(email) = non_empty(&hints.email) {
-            return PersonKey(format!("email:{}", email.to_lowercase()));
-        }
-        if let Some(name) = non_empty(&hints.user_name) {
-            return PersonKey(format!("name:{name}"));
-        }
-        PersonKey(format!("connection:{}", connection.as_str()))
+        PersonKey(Subject::person_key(hints, connection))
     }
 
     /// The key as a string.

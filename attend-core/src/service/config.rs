@@ -153,7 +153,9 @@ pub struct ReconcileOptions {
     /// Backoff between pulls. Default 1 minute doubling to 30 minutes, 20 % jitter.
     pub backoff: Backoff,
     /// Accounts without report access (no Pro+ plan or scope): the instance becomes `final`
-    /// this long after its end, from webhooks alone. Default 30 minutes.
+    /// this long after its end, from webhooks alone. A report that is still *empty* this
+    /// long after the end is taken as final too (Zoom builds no rows for a meeting with
+    /// fewer than two participants). Default 30 minutes.
     pub grace_without_report: Duration,
 }
 

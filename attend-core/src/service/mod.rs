@@ -23,6 +23,19 @@
 //! [`Attend::run_worker`] once per process (several processes on one database share the
 //! queue safely); tests and demos call [`Attend::drain`] instead.
 //!
+//! # Known limits
+//!
+//! * Self-registrations are auto-denied for meetings only: Zoom's `webinar.registration_*`
+//!   events are not typed by the webhook parser yet.
+//! * Recurring meetings register users for all occurrences (Zoom's default); per-occurrence
+//!   registration (`registration_type` 2/3) is not modelled.
+//! * [`Attend::user_history`] covers the meetings a user is registered for; meetings where
+//!   they were only matched by email or by hand are not searched.
+//! * A short list is registered inline only while no `register` job is queued anywhere;
+//!   otherwise it joins the background job. Two *processes* registering the same user at the
+//!   same instant could both call Zoom; Zoom answers the same registrant for the same email,
+//!   so this costs quota, not a duplicate.
+//!
 //! # Observability
 //!
 //! `tracing` spans per operation (ids only: never tokens, secrets, join URLs or emails) and

@@ -176,6 +176,20 @@ impl Attend {
                         report_rows: rows.len(),
                     })
                 }
+                // An empty report a while after the end means nobody (but the host) came:
+                // Zoom builds reports only for meetings with two or more participants.
+                Ok(_)
+                    if now
+                        >= ended_at
+                            + TimeDelta::from_std(opts.grace_without_report)
+                                .unwrap_or_default() =>
+                {
+                    store
+                        .replace_report_rows(&meeting.id, instance, &[])
+                        .await?;
+                    store.finalize_instance(instance, now).await?;
+                    Ok(ReconcileOutcome::Final { report_rows: 0 })
+                }
                 Ok(_) | Err(ZoomFailure::NotFound { .. }) => match not_ready() {
                     Some(retry_at) => Ok(ReconcileOutcome::NotReady { retry_at }),
                     None => {

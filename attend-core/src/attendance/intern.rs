@@ -48,7 +48,7 @@ impl<'a> Key<'a> {
             Ok(length) if text.len() <= INLINE => Key::Inline {
                 namespace,
                 length,
-                words: words_of(text, u64::from_le_bytes),
+                words: words_of(text, false),
             },
             _ => Key::Borrowed { namespace, text },
         }
@@ -63,7 +63,7 @@ impl<'a> Key<'a> {
                 long: None,
             },
             Key::Borrowed { text, .. } => SortKey {
-                prefix: words_of(text, u64::from_be_bytes),
+                prefix: words_of(text, true),
                 length: text.len(),
                 long: Some(text),
             },
@@ -126,18 +126,26 @@ impl Ord for SortKey<'_> {
     }
 }
 
-/// The first `8 * WORDS` bytes of `text` as words, zero padded. Whole words are read as
-/// such (`convert` gives the byte order); only a last partial word is assembled by bytes.
-fn words_of(text: &str, convert: fn([u8; 8]) -> u64) -> [u64; WORDS] {
+/// The first `8 * WORDS` bytes of `text` as words, zero padded, little- or big-endian.
+/// Whole words are loaded as such; a last partial word is assembled in registers (copying it
+/// through a stack buffer made the CPU stall on the store-to-load forwarding).
+fn words_of(text: &str, big_endian: bool) -> [u64; WORDS] {
     let mut words = [0; WORDS];
     for (word, chunk) in words.iter_mut().zip(text.as_bytes().chunks(8)) {
         *word = match <[u8; 8]>::try_from(chunk) {
-            Ok(bytes) => convert(bytes),
-            Err(_) => {
-                let mut bytes = [0; 8];
-                bytes[..chunk.len()].copy_from_slice(chunk);
-                convert(bytes)
+            Ok(bytes) if big_endian => u64::from_be_bytes(bytes),
+            Ok(bytes) => u64::from_le_bytes(bytes),
+            Err(_) if big_endian => {
+                let packed = chunk
+                    .iter()
+                    .fold(0_u64, |word, &byte| (word << 8) | u64::from(byte));
+                // 1 to 7 bytes: shift them to the top, as a big-endian load would place them.
+                packed << (8 * (8 - chunk.len().clamp(1, 7)))
             }
+            Err(_) => chunk
+                .iter()
+                .rev()
+                .fold(0_u64, |word, &byte| (word << 8) | u64::from(byte)),
         };
     }
     words

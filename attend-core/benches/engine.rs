@@ -7,7 +7,8 @@
 //! return them. Measured at N = 50,000 and N = 500,000 (the 10× scaling check), plus the same
 //! 50,000 with a participant report merged in.
 //!
-//! Run: `cargo bench -p attend-core --bench engine`.
+//! Run: `cargo bench -p attend-core --bench engine`; with `ATTEND_ENGINE_CPU=1` it prints the
+//! wall-clock and CPU time per call instead.
 
 #![allow(missing_docs)]
 
@@ -21,7 +22,7 @@ use attend_core::model::{
     ConnectionKey, InstanceId, InstanceState, MatchedBy, ParticipantAction as A, UserId,
 };
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -167,11 +168,55 @@ fn engine(c: &mut Criterion) {
             (participants * CONNECTIONS_PER_PARTICIPANT) as u64,
         ));
         group.bench_with_input(BenchmarkId::new(name, participants), &input, |b, input| {
-            b.iter(|| compute_instance(black_box(input)))
+            // The roster is dropped outside the timing: producing it is what is measured.
+            b.iter_with_large_drop(|| compute_instance(black_box(input)))
         });
     }
     group.finish();
 }
 
 criterion_group!(benches, engine);
-criterion_main!(benches);
+
+/// This process's CPU time so far (user + system, every thread, also finished ones), from
+/// `/proc/self/stat` (clock ticks, assumed 100 per second as on Linux by default).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    let ticks = |at: usize| fields.get(at)?.parse::<f64>().ok();
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
+/// `ATTEND_ENGINE_CPU=1 cargo bench -p attend-core --bench engine`: wall-clock and CPU time
+/// per call (including dropping the roster), a complement to criterion's wall-clock figures
+/// on a machine shared with other work (CPU time does not count the time spent waiting for a
+/// core).
+fn cpu_report() {
+    for (name, participants, report, calls) in [
+        ("webhooks", 50_000, false, 30),
+        ("webhooks", 500_000, false, 4),
+        ("webhooks+report", 50_000, true, 15),
+    ] {
+        let input = webinar(participants, report);
+        let (cpu, wall) = (cpu_seconds(), std::time::Instant::now());
+        for _ in 0..calls {
+            black_box(compute_instance(black_box(&input)));
+        }
+        let wall = wall.elapsed().as_secs_f64() / f64::from(calls) * 1e3;
+        let cpu = cpu_seconds()
+            .zip(cpu)
+            .map(|(after, before)| (after - before) / f64::from(calls) * 1e3);
+        println!(
+            "{name}/{participants}: wall {wall:.1} ms/call, cpu {} ms/call ({calls} calls)",
+            cpu.map_or("?".to_owned(), |cpu| format!("{cpu:.1}"))
+        );
+    }
+}
+
+fn main() {
+    if std::env::var_os("ATTEND_ENGINE_CPU").is_some() {
+        cpu_report();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

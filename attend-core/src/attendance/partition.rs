@@ -23,23 +23,28 @@ pub(crate) struct Setting<'p> {
     pub(crate) policy: &'p Policy,
 }
 
-/// Records of every partition, unsorted, each with its key's place in string order.
+/// Where a record is in an [`Output`]: its partition's chunk, and its index there.
+type Place = (u32, u32);
+
+/// Records of every partition, unsorted, each with its key's place in string order. Records
+/// are kept in one chunk per partition (small allocations the allocator reuses, rather than
+/// one large block per thread that is mapped afresh on every call).
 pub(crate) struct Output<'a> {
-    /// Host users.
-    pub(crate) roster: Vec<RosterRecord>,
-    /// `(order of user_id, index in roster)`.
-    pub(crate) roster_order: Vec<(SortKey<'a>, usize)>,
-    /// Unmatched people.
-    pub(crate) unmatched: Vec<UnmatchedRecord>,
-    /// `(order of participant_key, index in unmatched)`.
-    pub(crate) unmatched_order: Vec<(SortKey<'a>, usize)>,
+    /// Host users, per partition.
+    roster: Vec<Vec<RosterRecord>>,
+    /// `(order of user_id, place in roster)`.
+    roster_order: Vec<(SortKey<'a>, Place)>,
+    /// Unmatched people, per partition.
+    unmatched: Vec<Vec<UnmatchedRecord>>,
+    /// `(order of participant_key, place in unmatched)`.
+    unmatched_order: Vec<(SortKey<'a>, Place)>,
 }
 
 impl<'a> Output<'a> {
     /// Room for about `users` records.
     pub(crate) fn with_capacity(users: usize) -> Self {
         Self {
-            roster: Vec::with_capacity(users),
+            roster: Vec::new(),
             roster_order: Vec::with_capacity(users),
             unmatched: Vec::new(),
             unmatched_order: Vec::new(),
@@ -71,8 +76,8 @@ impl<'a> Output<'a> {
     }
 }
 
-/// One thread's records, with `(key, index into the records)` sorted by key.
-type Run<'a, T> = (Vec<T>, Vec<(SortKey<'a>, usize)>);
+/// One thread's records, with `(key, place of the record)` sorted by key.
+type Run<'a, T> = (Vec<Vec<T>>, Vec<(SortKey<'a>, Place)>);
 
 /// Merges sorted runs of `(key, index into records)` and moves the records into that order
 /// (leaving `empty()` behind).
@@ -93,9 +98,13 @@ fn merged<T>(mut runs: Vec<Run<'_, T>>, empty: fn() -> T) -> Vec<T> {
         let Some((run, _)) = best else {
             break;
         };
-        let at = runs[run].1[heads[run]].1;
+        let (chunk, at) = runs[run].1[heads[run]].1;
         heads[run] += 1;
-        if let Some(record) = runs[run].0.get_mut(at) {
+        if let Some(record) = runs[run]
+            .0
+            .get_mut(chunk as usize)
+            .and_then(|chunk| chunk.get_mut(at as usize))
+        {
             out.push(std::mem::replace(record, empty()));
         }
     }
@@ -604,6 +613,12 @@ impl<'a> Workspace<'a> {
 
         let (start, end) = setting.window;
         let window_length = end.saturating_sub(start) as f64;
+        let (roster_chunk, unmatched_chunk) = (
+            u32::try_from(output.roster.len()).unwrap_or(u32::MAX),
+            u32::try_from(output.unmatched.len()).unwrap_or(u32::MAX),
+        );
+        let mut roster = Vec::with_capacity(self.owners.len());
+        let mut unmatched = Vec::new();
         for (at, owner) in self.owners.iter().enumerate() {
             self.merged.clear();
             let attended = union(
@@ -629,12 +644,13 @@ impl<'a> Workspace<'a> {
             let text = owner.key.text().into_owned();
             if owner.user {
                 {
+                    let place = u32::try_from(roster.len()).unwrap_or(u32::MAX);
                     output
                         .roster_order
-                        .push((owner.key.sort_key(), output.roster.len()));
+                        .push((owner.key.sort_key(), (roster_chunk, place)));
                     let ratio = ratio(attended as f64, window_length);
                     let presence = Presence { span, ratio };
-                    output.roster.push(RosterRecord {
+                    roster.push(RosterRecord {
                         user_id: UserId(text),
                         registered: owner.registered,
                         status: status(presence, setting.window, setting.policy),
@@ -650,10 +666,11 @@ impl<'a> Workspace<'a> {
                 }
             } else {
                 {
+                    let place = u32::try_from(unmatched.len()).unwrap_or(u32::MAX);
                     output
                         .unmatched_order
-                        .push((owner.key.sort_key(), output.unmatched.len()));
-                    output.unmatched.push(UnmatchedRecord {
+                        .push((owner.key.sort_key(), (unmatched_chunk, place)));
+                    unmatched.push(UnmatchedRecord {
                         participant_key: text,
                         display_name: owner.display_name.map(|(_, name)| name.to_owned()),
                         email: owner.email.map(|(_, email)| email.to_owned()),
@@ -666,6 +683,9 @@ impl<'a> Workspace<'a> {
                 }
             }
         }
+        // Chunks are always pushed, so that the places recorded above stay right.
+        output.roster.push(roster);
+        output.unmatched.push(unmatched);
     }
 }
 

@@ -42,6 +42,7 @@
     meetingId: null,
     instances: [],
     instance: null, // null = all sessions (aggregate)
+    chosen: false, // whether the person picked a session (else the page picks one)
     attendance: null,
     live: null,
     filter: null,
@@ -239,6 +240,7 @@
     const wanted = readUrlState();
     state.meetingId = state.meetings.some((m) => m.id === wanted.meeting) ? wanted.meeting : state.meetings[0].id;
     state.instance = wanted.instance || null;
+    state.chosen = Boolean(wanted.instance);
     renderMeetingSelect();
     await refresh(true);
   }
@@ -254,8 +256,12 @@
       const m = currentMeeting();
       const inst = await api(`${ATTEND}/meetings/${encodeURIComponent(m.id)}/instances`);
       state.instances = (inst.instances || []).slice().sort((a, b) => ms(a.started_at) - ms(b.started_at));
-      if (state.instance && !state.instances.some((i) => i.uuid === state.instance)) state.instance = null;
-      if (first && !state.instance && state.instances.length === 1) state.instance = state.instances[0].uuid;
+      if (state.instance && !state.instances.some((i) => i.uuid === state.instance)) {
+        state.instance = null;
+        state.chosen = false;
+      }
+      // Until someone picks a session: the only one, or all of them together.
+      if (!state.chosen) state.instance = state.instances.length === 1 ? state.instances[0].uuid : null;
       renderSessions();
       if (state.instances.length === 0) {
         state.attendance = null;
@@ -316,6 +322,7 @@
     sel.onchange = () => {
       state.meetingId = sel.value;
       state.instance = null;
+      state.chosen = false;
       refresh(true);
     };
     $("csv").disabled = false;
@@ -341,7 +348,7 @@
     if (state.instances.length > 1 || state.instances.length === 0) {
       tabs.push(el("button", {
         class: "session-tab", role: "tab", type: "button", "aria-selected": state.instance === null ? "true" : "false",
-        dataset: { instance: "" }, onclick: () => { state.instance = null; refresh(false); },
+        dataset: { instance: "" }, onclick: () => { state.instance = null; state.chosen = true; refresh(false); },
       }, "All sessions"));
     }
     state.instances.forEach((inst, i) => {
@@ -349,7 +356,7 @@
       tabs.push(el("button", {
         class: "session-tab", role: "tab", type: "button", title: `Session ${i + 1}: ${inst.state}`,
         "aria-selected": state.instance === inst.uuid ? "true" : "false",
-        dataset: { instance: inst.uuid }, onclick: () => { state.instance = inst.uuid; refresh(false); },
+        dataset: { instance: inst.uuid }, onclick: () => { state.instance = inst.uuid; state.chosen = true; refresh(false); },
       }, el("span", { class: `dot ${inst.state}` }), label));
     });
     box.replaceChildren(...tabs);
@@ -391,6 +398,9 @@
   function renderAll() {
     const att = state.attendance;
     $("empty").hidden = true;
+    // Which view the numbers below belong to ("all" or an instance uuid): lets tests and
+    // scripts wait for a view to be drawn.
+    document.body.dataset.view = att.instance || "all";
     renderStatePill(att);
     renderSummary(att);
     renderTimeline(att);
@@ -693,6 +703,7 @@
       notice(res && res.message ? res.message : "The simulator is playing a class. Watch the roster fill in.");
       if (state.meetings.length === 0) { await start(state.token); return; }
       state.instance = null;
+      state.chosen = false;
       setTimeout(() => refresh(true), 800);
     } catch (e) {
       notice(`Could not start the simulated class: ${e.message}`, "error");

@@ -117,6 +117,13 @@ pub fn render(g: &GuideInput<'_>) -> String {
                 " Listening on {base} (public URL {})\n",
                 g.public_url
             ));
+            let local = g.public_url.contains("://127.") || g.public_url.contains("://localhost");
+            if !g.demo_mode && local {
+                s.push_str(
+                    " ! Zoom cannot reach this address: set ATTEND_PUBLIC_URL to the app's public\n   \
+                     HTTPS URL, or Zoom's webhooks and the students' join links will not work.\n",
+                );
+            }
             s.push_str(&format!(
                 "   All courses        {base}/\n   API reference      {base}/attend/docs/\n   \
                  OpenAPI            {base}/attend/openapi.json\n   \

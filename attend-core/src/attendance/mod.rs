@@ -103,11 +103,27 @@
 //! `compute_instance` makes one pass over the input (sorting each connection's few events,
 //! hashing each subject key once), distributes compact facts into partitions by key hash, and
 //! computes each partition on its own, so that the work per person stays in the caches and the
-//! time grows linearly with the input; only the final sort of the roster is `n log n`, over
-//! small inline keys. A 50,000-participant webinar with five connections each takes well
-//! under the 150 ms budget: see BENCHMARKS.md, "Attendance engine". Memory is about 100 bytes
-//! per input item besides the output. Nothing here can panic on any input: times are
-//! microseconds in an `i64` (chrono's whole range fits), counts saturate.
+//! time grows linearly with the input; the final order is a merge of sorted runs of small
+//! inline keys. Inputs of 50,000 items or more use up to `available_parallelism` scoped
+//! threads (joined before it returns; same result). A 50,000-participant webinar with five
+//! connections each takes about 125 ms on a shared 2-core machine, 10× that input about 10×
+//! the time: see BENCHMARKS.md, "Attendance engine". Memory is about 100 bytes per input item
+//! besides the output. Nothing here panics on any input: times are microseconds in an `i64`
+//! (chrono's whole range fits, differences saturate), counts saturate.
+//!
+//! # For the service layer
+//!
+//! - Build one [`Connection`] per connection key of the instance, with its [`Subject`] decided
+//!   by identity resolution ([`connections_from_events`] groups stored events and asks a
+//!   resolver, which returns `None` for the meeting's host). Give it the connection's Zoom
+//!   `user_id` so report rows can be recognised.
+//! - For an unmatched participant use [`Subject::unmatched_from_hints`] (or at least
+//!   [`Subject::person_key`]) so that person keys are stable: they are shown as
+//!   `participant_key` and used by the manual-link route. After an instructor links a person
+//!   key to a user, pass that person's evidence as `Subject::User { matched_by: Manual, .. }`.
+//! - Resolve a report row and the webhook connection it belongs to to the same subject: a row
+//!   whose subject differs from the connection's is counted as a connection of its own.
+//! - Leave out report rows whose status is `in_waiting_room`.
 
 mod aggregate;
 mod connection;

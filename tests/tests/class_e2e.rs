@@ -4,7 +4,8 @@
 //! The test sets up a course through the LMS's own routes, links a Zoom meeting through
 //! attend's API, registers the class, follows personal join links, plays a class whose every
 //! join and leave is written below, delivered the way Zoom delivers (duplicates, out of
-//! order), and checks the rosters, the CSV and the unmatched list against numbers computed
+//! order), and checks the rosters, the CSV, the unmatched list and a shared personal link
+//! against numbers computed
 //! **by hand** from that definition (the comments show the arithmetic), then links a guest
 //! by hand and checks the roster changes.
 //!
@@ -30,7 +31,7 @@ const B: (i64, i64) = (1920, 3600);
 
 /// The students (id, name, email). `leo` is a user of the LMS but not enrolled and never
 /// registered: he joins signed in to Zoom with his LMS email.
-const STUDENTS: [(&str, &str, &str); 11] = [
+const STUDENTS: [(&str, &str, &str); 12] = [
     ("alice", "Alice Adams", "alice@school.example"),
     ("bob", "Bob Brown", "bob@school.example"),
     ("carol", "Carol Chen", "carol@school.example"),
@@ -42,6 +43,7 @@ const STUDENTS: [(&str, &str, &str); 11] = [
     ("ivan", "Ivan Ito", "ivan@school.example"),
     ("judy", "Judy Jones", "judy@school.example"),
     ("ken", "Ken Kato", "ken@school.example"),
+    ("mia", "Mia Moore", "mia@school.example"),
 ];
 const LEO: (&str, &str, &str) = ("leo", "Leo Lund", "Leo.Lund@School.example");
 
@@ -116,6 +118,12 @@ fn class(zoom_meeting_id: u64, t0: DateTime<Utc>) -> Scenario {
             reg("judy"),
             // sits in A's waiting room 400..700, never admitted
             reg("ken").connection(Connection::waiting_only(0, 400, Some(700))),
+            // mia's personal link, used by mia and (at the same time) by someone else
+            reg("mia").connection(Connection::main(0, 50, None)),
+            Person::registrant(email("mia"))
+                .named("Mia's brother")
+                .label("shared link")
+                .connection(Connection::main(0, 700, Some(1300))),
             // not registered; signed in to Zoom with his LMS email (other case)
             Person::guest(LEO.1, Some(&LEO.2.to_ascii_lowercase()))
                 .label("leo")
@@ -172,6 +180,7 @@ fn expected_a() -> BTreeMap<&'static str, Row> {
         ("judy", row("absent", 0, W, Some(0))),
         ("ken", row("absent", 0, W, Some(0))), // waiting room only: not a join
         ("leo", row("present", 1800 - 100, W, Some(1))), // 1700, matched by email
+        ("mia", row("present", 1800 - 50, W, Some(2))), // [50,1800] ∪ [700,1300]: 1750
     ])
 }
 
@@ -190,6 +199,7 @@ fn expected_b() -> BTreeMap<&'static str, Row> {
         ("ivan", row("partial", 3600 - 3000, W, Some(1))),  // 600 / 1680 = 0.357
         ("judy", row("absent", 0, W, Some(0))),
         ("ken", row("absent", 0, W, Some(0))),
+        ("mia", row("absent", 0, W, Some(0))),
     ])
 }
 
@@ -210,6 +220,7 @@ fn expected_all() -> BTreeMap<&'static str, Row> {
         ("judy", row("absent", 0, W, None)),
         ("ken", row("absent", 0, W, None)),
         ("leo", row("partial", 1700, W, None)), // 1700 / 3480 = 0.489 < 0.5
+        ("mia", row("left_early", 1750, W, None)), // 0.503 ≥ 0.5; last leave 1800 < 3300
     ])
 }
 
@@ -387,7 +398,7 @@ fn check_roster(label: &str, att: &Value, expected: &BTreeMap<&str, Row>, option
     // Every registered student (all but leo) counts as registered.
     assert_eq!(
         summary["registered"].as_i64(),
-        Some(11),
+        Some(12),
         "{label}: summary.registered"
     );
 }
@@ -480,13 +491,17 @@ async fn run_class(database_url: String) {
         &[201],
     )
     .await;
-    // Ten students enrolled now; ken enrols after the meeting is linked.
-    let first_ten: Vec<&str> = STUDENTS[..10].iter().map(|s| s.0).collect();
+    // Every student but ken enrolled now; ken enrols after the meeting is linked.
+    let enrolled_first: Vec<&str> = STUDENTS
+        .iter()
+        .map(|s| s.0)
+        .filter(|id| *id != "ken")
+        .collect();
     c.json(
         reqwest::Method::POST,
         "/lms/courses/bio201/enrollments",
         &admin_token,
-        Some(json!({"user_ids": first_ten})),
+        Some(json!({"user_ids": enrolled_first})),
         &[200],
     )
     .await;
@@ -553,7 +568,7 @@ async fn run_class(database_url: String) {
         reqwest::Method::POST,
         &format!("/attend/meetings/{mid}/registrations"),
         &instructor,
-        Some(json!({"user_ids": first_ten})),
+        Some(json!({"user_ids": enrolled_first})),
         &[200, 202],
     )
     .await;
@@ -568,10 +583,10 @@ async fn run_class(database_url: String) {
         .await;
     assert_eq!(enrolled["enrolled"], json!(["ken"]));
     let regs_path = format!("/attend/meetings/{mid}/registrations");
-    wait_until("11 registrations", Duration::from_secs(30), || {
+    wait_until("12 registrations", Duration::from_secs(30), || {
         let c = &c;
         let (path, tok) = (&regs_path, &instructor);
-        async move { c.get(path, tok).await["counts"]["registered"] == 11 }
+        async move { c.get(path, tok).await["counts"]["registered"] == 12 }
     })
     .await;
     // Registering again is idempotent: no second registrant at Zoom.
@@ -585,7 +600,7 @@ async fn run_class(database_url: String) {
     .await;
     assert_eq!(
         sim.registrants(zoom.id).len(),
-        11,
+        12,
         "one registrant per student"
     );
 
@@ -731,6 +746,16 @@ async fn run_class(database_url: String) {
         }),
         "dave's first stretch [60, 840]: {dave_iv:?}"
     );
+    // mia's link used by two different people at once: flagged, time credited to mia.
+    let shared = a["possible_shared_links"]
+        .as_array()
+        .expect("possible_shared_links");
+    assert_eq!(shared.len(), 1, "{shared:?}");
+    assert_eq!(
+        shared[0]["registrant_id"],
+        registrant_of(email("mia")).id.as_str()
+    );
+    assert_eq!(ra["mia"]["matched_by"], "registrant_id");
     let um = unmatched_by_name(&a);
     assert_eq!(um.len(), 2, "two unmatched guests in A: {um:?}");
     assert_eq!(um["Marie's iPhone"]["attended_seconds"], 1800 - 240);

@@ -406,6 +406,32 @@
     renderTimeline(att);
     renderRoster(att);
     renderUnmatched(att);
+    renderShared(att);
+  }
+
+  // ---------------------------------------------------------------- shared links
+
+  /** Warns when one student's personal link was used by two people at the same time. */
+  async function renderShared(att) {
+    const box = $("shared");
+    const list = att.possible_shared_links || [];
+    if (!list.length) { box.hidden = true; return; }
+    if (!state.registrantUsers || state.registrantUsers.meeting !== state.meetingId) {
+      try {
+        const regs = await api(`${ATTEND}/meetings/${encodeURIComponent(state.meetingId)}/registrations`);
+        state.registrantUsers = { meeting: state.meetingId, map: new Map((regs.registrations || [])
+          .filter((r) => r.registrant_id).map((r) => [r.registrant_id, r.user_id])) };
+      } catch (_) {
+        state.registrantUsers = { meeting: state.meetingId, map: new Map() };
+      }
+    }
+    const who = list.map((s) => {
+      const user = state.registrantUsers.map.get(s.registrant_id);
+      return `${user ? nameOf(user) : "registrant " + s.registrant_id} (${(s.connections || []).length} connections at once)`;
+    });
+    box.replaceChildren(el("b", { text: "Possibly shared personal links: " }), who.join(", "),
+      ". Different people used the same link at the same time; their time counts for the link's owner.");
+    box.hidden = false;
   }
 
   // ---------------------------------------------------------------- summary

@@ -126,6 +126,12 @@ pub struct RegistrationOptions {
     /// Ask Zoom to send its own confirmation email to registrants. Default `false`
     /// (attend hands out its own links).
     pub zoom_confirmation_email: bool,
+    /// The longest a person opening a personal join link waits for the lazy registration
+    /// (Zoom calls and their retries included; at most one per-second 429 is waited out).
+    /// When Zoom rate-limits, fails or is slow beyond it, the click gets `RateLimited` or
+    /// `ZoomUnavailable` (a 429/503 page with `Retry-After`) and the registration continues
+    /// as a background `register` job, so a later click finds it done. Default 2 s.
+    pub join_link_budget: Duration,
 }
 
 impl Default for RegistrationOptions {
@@ -138,6 +144,7 @@ impl Default for RegistrationOptions {
             inline_limit: 30,
             use_batch: true,
             zoom_confirmation_email: false,
+            join_link_budget: Duration::from_secs(2),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::model::{
 };
 use crate::store::{FailureReason, HostUser, MeetingRecord, RegistrationRecord};
 use crate::zoom::api::RegistrantAction;
+use crate::zoom::client::{RetryCause, watch_retries};
 
 use super::jobs::Job;
 use super::worker::JobOutcome;
@@ -89,6 +90,32 @@ enum RowResult {
     /// Zoom was unreachable: stays pending for the next run.
     Unavailable(FailureReason),
 }
+
+/// How far one registration run may go.
+#[derive(Clone, Copy, Debug)]
+struct RunLimits {
+    /// No Zoom call starts after this (service clock).
+    deadline: DateTime<Utc>,
+    /// Per-second 429s waited out per call before it fails as busy.
+    busy_retries: u32,
+    /// Take rows deferred by `next_attempt_at` as due (the user is waiting at the door).
+    ignore_deferral: bool,
+}
+
+impl RunLimits {
+    /// A run that waits out every per-second limit until `deadline`.
+    fn until(deadline: DateTime<Utc>) -> Self {
+        Self {
+            deadline,
+            busy_retries: u32::MAX,
+            ignore_deferral: false,
+        }
+    }
+}
+
+/// How long a person is asked to wait after a join-link click ran out of time or hit a
+/// per-second limit (the registration goes on in the background meanwhile).
+const JOIN_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// How a registration run ended.
 pub(crate) enum RunEnd {
@@ -465,8 +492,14 @@ impl Attend {
     }
 
     /// Opens a personal join link: verifies the token, registers the user at Zoom if they
-    /// are not yet (inline, one call), records the click (no IP address, no user agent),
-    /// and returns the user's own Zoom `join_url` to redirect to (302).
+    /// are not yet (inline, within
+    /// [`join_link_budget`](super::RegistrationOptions::join_link_budget), default 2 s),
+    /// records the click (no IP address, no user agent), and returns the user's own Zoom
+    /// `join_url` to redirect to (302).
+    ///
+    /// A lazy registration that Zoom rate-limits, fails or answers too slowly for the budget
+    /// is not waited for: the click gets `RateLimited`/`ZoomUnavailable` and a background
+    /// `register` job finishes the registration, so a later click redirects at once.
     ///
     /// # Errors
     /// * `TokenInvalid` (401) — tampered, foreign, or not a join token;
@@ -474,7 +507,7 @@ impl Attend {
     /// * `NotFound(Meeting)` / `NotFound(User)` — gone since the link was issued;
     /// * `Forbidden` — the registration was cancelled, or Zoom refused it for good;
     /// * `RateLimited` (with when to retry) / `ZoomUnavailable` — the lazy registration
-    ///   could not be done now;
+    ///   could not be done within the budget (it continues in the background);
     /// * `StorageUnavailable`.
     pub async fn open_join_link(&self, token: &str) -> Result<JoinRedirect, ServiceError> {
         let now = self.now();
@@ -508,31 +541,19 @@ impl Attend {
                     pending.next_attempt_at = None;
                     store.update_registration(&pending).await?;
                 }
-                let only: HashSet<UserId> = [claims.user.clone()].into();
-                let end = self
-                    .register_pending_now(&record, &only, now + TimeDelta::seconds(20))
-                    .await?;
+                if let Some(err) = self
+                    .register_at_the_door(&record, &claims.user, now)
+                    .await?
+                {
+                    return Err(err);
+                }
                 row = store
                     .get_registration(&claims.meeting, &claims.user)
                     .await?;
                 if !registered(&row) {
-                    return Err(match (end, row) {
-                        (RunEnd::Unavailable(err), _) => err,
-                        (RunEnd::Deferred(until), _) => ServiceError::RateLimited {
-                            retry_after: (until - now).to_std().unwrap_or(Duration::from_secs(1)),
-                            until: Some(until),
-                        },
-                        (_, Some(r)) if r.status == RegistrationStatus::Failed => {
-                            ServiceError::forbidden(
-                                r.error
-                                    .map(|e| e.message)
-                                    .unwrap_or_else(|| "Zoom refused the registration".into()),
-                            )
-                        }
-                        _ => ServiceError::ZoomUnavailable {
-                            retry_after: super::ZOOM_RETRY_AFTER,
-                            source: "the registration could not be completed now".into(),
-                        },
+                    return Err(ServiceError::ZoomUnavailable {
+                        retry_after: JOIN_RETRY_AFTER,
+                        source: "the registration could not be completed now".into(),
                     });
                 }
             }
@@ -561,16 +582,118 @@ impl Attend {
         .await
     }
 
-    /// A registration run restricted to `only`, ignoring `next_attempt_at` deferrals of
-    /// those rows (the user is waiting at the door).
-    async fn register_pending_now(
+    /// The lazy registration of one user opening a join link, bounded in time by
+    /// [`join_link_budget`](super::RegistrationOptions::join_link_budget) (wall clock,
+    /// whatever Zoom or the client's retries do) and waiting out at most one per-second 429.
+    ///
+    /// `Ok(None)`: the user is registered now. `Ok(Some(err))`: not now — `err` is what the
+    /// person gets (`RateLimited`, `ZoomUnavailable`, or `Forbidden` when Zoom refused the
+    /// registration for good); unless refused, a `register` job finishes it in the
+    /// background (at the daily reset when a daily limit deferred it).
+    async fn register_at_the_door(
         &self,
         meeting: &MeetingRecord,
-        only: &HashSet<UserId>,
-        deadline: DateTime<Utc>,
-    ) -> Result<RunEnd, ServiceError> {
-        self.register_pending_inner(meeting, Some(only), deadline, true)
-            .await
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ServiceError>, ServiceError> {
+        let budget = self.inner.registration.join_link_budget;
+        let limits = RunLimits {
+            deadline: now + TimeDelta::from_std(budget).unwrap_or(TimeDelta::MAX),
+            busy_retries: 1,
+            ignore_deferral: true,
+        };
+        let only: HashSet<UserId> = [user.clone()].into();
+        let watch = Arc::new(std::sync::Mutex::new(None));
+        // Cancelling the run at the deadline is safe: the registrant email is stored before
+        // Zoom is called, so a registrant Zoom created meanwhile is adopted by the next run.
+        let run = tokio::time::timeout(
+            budget,
+            watch_retries(
+                watch.clone(),
+                self.register_pending_inner(meeting, Some(&only), limits),
+            ),
+        )
+        .await;
+        let end = match run {
+            Ok(end) => Some(end?),
+            Err(_elapsed) => {
+                warn!(
+                    budget_ms = budget.as_millis() as u64,
+                    "join-link registration ran out of time"
+                );
+                None
+            }
+        };
+        let row = self.inner.store.get_registration(&meeting.id, user).await?;
+        if row
+            .as_ref()
+            .is_some_and(|r| r.status == RegistrationStatus::Registered && r.join_url.is_some())
+        {
+            return Ok(None);
+        }
+        if let Some(r) = row
+            && r.status == RegistrationStatus::Failed
+        {
+            return Ok(Some(ServiceError::forbidden(
+                r.error
+                    .map(|e| e.message)
+                    .unwrap_or_else(|| "Zoom refused the registration".into()),
+            )));
+        }
+        let now = self.now();
+        let job = Job::Register {
+            meeting: meeting.id.clone(),
+        };
+        let err = match end {
+            Some(RunEnd::Deferred(until)) => {
+                self.enqueue_at(job, until, now).await?;
+                ServiceError::RateLimited {
+                    retry_after: (until - now).to_std().unwrap_or(Duration::from_secs(1)),
+                    until: Some(until),
+                }
+            }
+            Some(RunEnd::Unavailable(err)) => {
+                self.enqueue(job, now).await?;
+                match err {
+                    ServiceError::RateLimited {
+                        retry_after,
+                        until: None,
+                    } => ServiceError::RateLimited {
+                        retry_after: retry_after.max(JOIN_RETRY_AFTER),
+                        until: None,
+                    },
+                    other => other,
+                }
+            }
+            Some(RunEnd::Finished | RunEnd::OutOfTime) | None => {
+                self.enqueue(job, now).await?;
+                let cause = *watch.lock().unwrap_or_else(|e| e.into_inner());
+                match cause {
+                    Some(RetryCause::RateLimited { retry_at }) => ServiceError::RateLimited {
+                        retry_after: retry_at
+                            .and_then(|at| (at - Utc::now()).to_std().ok())
+                            .unwrap_or_default()
+                            .max(JOIN_RETRY_AFTER),
+                        until: None,
+                    },
+                    Some(RetryCause::Unavailable) => ServiceError::ZoomUnavailable {
+                        retry_after: super::ZOOM_RETRY_AFTER,
+                        source: "Zoom did not answer in time; the registration continues in \
+                                 the background"
+                            .into(),
+                    },
+                    None => ServiceError::ZoomUnavailable {
+                        retry_after: JOIN_RETRY_AFTER,
+                        source: format!(
+                            "the registration did not finish within {budget:?}; it continues \
+                             in the background"
+                        )
+                        .into(),
+                    },
+                }
+            }
+        };
+        Ok(Some(err))
     }
 
     /// The `register` job: one run over the meeting's due pending registrations.
@@ -600,7 +723,7 @@ impl Attend {
         only: Option<&HashSet<UserId>>,
         deadline: DateTime<Utc>,
     ) -> Result<RunEnd, ServiceError> {
-        self.register_pending_inner(meeting, only, deadline, false)
+        self.register_pending_inner(meeting, only, RunLimits::until(deadline))
             .await
     }
 
@@ -609,9 +732,13 @@ impl Attend {
         &self,
         meeting: &MeetingRecord,
         only: Option<&HashSet<UserId>>,
-        deadline: DateTime<Utc>,
-        ignore_deferral: bool,
+        limits: RunLimits,
     ) -> Result<RunEnd, ServiceError> {
+        let RunLimits {
+            deadline,
+            ignore_deferral,
+            ..
+        } = limits;
         let lock = self.registration_lock(&meeting.id);
         let _guard = lock.lock().await;
         let store = &self.inner.store;
@@ -707,7 +834,7 @@ impl Attend {
 
         // Adopt registrants that already exist at Zoom under our email.
         let existing = match self
-            .zoom_retrying(deadline, || {
+            .zoom_retrying(limits, || {
                 api.list_registrants(meeting.kind, meeting.zoom_meeting_id)
             })
             .await
@@ -796,7 +923,7 @@ impl Attend {
                         let inputs: Vec<RegistrantInput> =
                             chunk.iter().map(|(_, i)| i.clone()).collect();
                         let result = self
-                            .zoom_retrying(deadline, || {
+                            .zoom_retrying(limits, || {
                                 api.batch_add_registrants(
                                     meeting.kind,
                                     meeting.zoom_meeting_id,
@@ -881,7 +1008,7 @@ impl Attend {
                         return (row, input, None);
                     }
                     let result = self
-                        .zoom_retrying(deadline, || {
+                        .zoom_retrying(limits, || {
                             api.add_registrant(
                                 meeting.kind,
                                 meeting.zoom_meeting_id,
@@ -1059,16 +1186,18 @@ impl Attend {
         }
     }
 
-    /// Calls Zoom, waiting out per-second limits (until `deadline`).
+    /// Calls Zoom, waiting out per-second limits (until the deadline, at most
+    /// `busy_retries` times).
     async fn zoom_retrying<T, F, Fut>(
         &self,
-        deadline: DateTime<Utc>,
+        limits: RunLimits,
         mut call: F,
     ) -> Result<T, ZoomFailure>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ZoomFailure>>,
     {
+        let mut retries = 0u32;
         loop {
             match call().await {
                 Err(ZoomFailure::Busy { retry_after }) => {
@@ -1076,10 +1205,11 @@ impl Attend {
                         .increment(1);
                     let wait = retry_after.max(Duration::from_millis(50));
                     let resume = self.now() + TimeDelta::from_std(wait).unwrap_or_default();
-                    if resume >= deadline {
+                    if resume >= limits.deadline || retries >= limits.busy_retries {
                         return Err(ZoomFailure::Busy { retry_after });
                     }
                     debug!(wait_ms = wait.as_millis() as u64, "Zoom asked to slow down");
+                    retries += 1;
                     tokio::time::sleep(wait).await;
                 }
                 other => return other,

@@ -3,11 +3,11 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
 use serde::Deserialize;
@@ -98,6 +98,37 @@ fn collection(kind: MeetingKind) -> &'static str {
         MeetingKind::Meeting => "meetings",
         MeetingKind::Webinar => "webinars",
     }
+}
+
+/// Why a [`ZoomClient`] call is waiting to retry, as seen by a caller that bounds the call in
+/// time (see [`watch_retries`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RetryCause {
+    /// A per-second (or concurrency) 429; `retry_at` is Zoom's hint, if it gave one.
+    RateLimited { retry_at: Option<DateTime<Utc>> },
+    /// A 5xx, a timeout, a connection or token-endpoint failure.
+    Unavailable,
+}
+
+tokio::task_local! {
+    /// Set by [`watch_retries`]: where the client notes why it is about to retry.
+    static RETRY_WATCH: Arc<Mutex<Option<RetryCause>>>;
+}
+
+/// Runs `fut` with the client's retry causes noted in `watch` (the latest one wins), so a
+/// caller that gives up on `fut` after a deadline can still tell a rate limit from an outage.
+/// Zoom APIs other than [`ZoomClient`] note nothing.
+pub(crate) async fn watch_retries<F: Future>(
+    watch: Arc<Mutex<Option<RetryCause>>>,
+    fut: F,
+) -> F::Output {
+    RETRY_WATCH.scope(watch, fut).await
+}
+
+fn note_retry(cause: RetryCause) {
+    let _ = RETRY_WATCH.try_with(|w| {
+        *w.lock().unwrap_or_else(|e| e.into_inner()) = Some(cause);
+    });
 }
 
 /// One request, described before it is sent (so it can be re-sent).
@@ -244,6 +275,7 @@ impl ZoomClient {
                 None => match inner.tokens.token().await {
                     Ok(token) => token,
                     Err(e) if e.is_retryable() && attempt < policy.max_attempts => {
+                        note_retry(RetryCause::Unavailable);
                         tokio::time::sleep(policy.delay(attempt)).await;
                         attempt += 1;
                         continue;
@@ -269,6 +301,7 @@ impl ZoomClient {
                     let safe = call.idempotent || e.is_connect();
                     if safe && attempt < policy.max_attempts {
                         tracing::debug!(what = call.what, attempt, error = %e, "retrying Zoom call");
+                        note_retry(RetryCause::Unavailable);
                         tokio::time::sleep(policy.delay(attempt)).await;
                         attempt += 1;
                         continue;
@@ -282,6 +315,7 @@ impl ZoomClient {
                 Ok(body) => body.to_vec(),
                 Err(e) => {
                     if call.idempotent && attempt < policy.max_attempts {
+                        note_retry(RetryCause::Unavailable);
                         tokio::time::sleep(policy.delay(attempt)).await;
                         attempt += 1;
                         continue;
@@ -331,6 +365,9 @@ impl ZoomClient {
                 if hint > policy.max_delay {
                     return Err(rate_limit_error(&hit, message));
                 }
+                note_retry(RetryCause::RateLimited {
+                    retry_at: hit.retry_at,
+                });
                 tokio::time::sleep(policy.delay(attempt).max(hint)).await;
                 attempt += 1;
                 continue;
@@ -342,6 +379,7 @@ impl ZoomClient {
                     status,
                     "retrying Zoom call after 5xx"
                 );
+                note_retry(RetryCause::Unavailable);
                 tokio::time::sleep(policy.delay(attempt)).await;
                 attempt += 1;
                 continue;

@@ -520,3 +520,57 @@ async fn a_report_that_is_not_ready_is_pulled_again_later_and_on_demand() {
         .collect();
     assert_eq!(per_user[&UserId::from("u2")], 1780);
 }
+
+#[tokio::test]
+async fn waiting_room_report_rows_never_count() {
+    let w = World::start().await;
+    let users = w.add_students(2);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    let start = w.now() - TimeDelta::minutes(61);
+    let scenario = Scenario::new(zoom_id, start, 3600)
+        .person(
+            Person::registrant(&World::synthetic_email("u1"))
+                .label("waiting room, never admitted")
+                .connection(Connection::waiting_only(0, 60, Some(1200))),
+        )
+        .person(
+            Person::registrant(&World::synthetic_email("u2"))
+                .label("waiting room, admitted at +10:00")
+                .connection(Connection::main(0, 600, None).via_waiting_room(30)),
+        );
+    let timeline = w.zoom.timeline(&scenario).unwrap();
+    w.zoom.record(&timeline);
+    // Only the meeting's start and end arrive by webhook: the report is the sole source of
+    // participant time, so a waiting-room row it carries would show up in the roster.
+    for e in timeline
+        .events
+        .iter()
+        .filter(|e| e.event == "meeting.started" || e.event == "meeting.ended")
+    {
+        w.deliver(&e.body).await.unwrap();
+    }
+    w.attend.drain().await.unwrap();
+
+    let uuid = InstanceId::new(timeline.instances[0].uuid.clone());
+    let a = w.attend.attendance(&m.id, Some(&uuid)).await.unwrap();
+    assert_eq!(a.roster.state, InstanceState::Final, "reconciled");
+    let rows = w.store.list_report_rows(&uuid).await.unwrap();
+    assert_eq!(
+        rows.len(),
+        1,
+        "the waiting-room row is not stored: {rows:?}"
+    );
+
+    let never = a.roster.record(&users[0]).unwrap();
+    assert_eq!(never.status, Status::Absent);
+    assert_eq!(never.attended_seconds, 0);
+    assert_eq!((never.first_join, never.joins), (None, 0));
+
+    let admitted = a.roster.record(&users[1]).unwrap();
+    assert_eq!(admitted.attended_seconds, 3000, "from admission to the end");
+    assert_eq!(admitted.first_join, Some(start + TimeDelta::seconds(600)));
+    assert_eq!(admitted.joins, 1);
+    assert_eq!(admitted.status, Status::Late);
+    assert!(a.roster.unmatched.is_empty());
+}

@@ -13,13 +13,13 @@
 //! The result does not depend on the partitioning (the records are sorted at the end and
 //! every rule is per person), which a test checks.
 
-use crate::model::{InstanceState, MatchedBy, ParticipantAction};
+use crate::model::{ConnectionKey, InstanceState, MatchedBy, ParticipantAction};
 
 use super::connection::{Segment, replay};
 use super::input::{InstanceInput, Subject};
 use super::intern::{Hashed, Keys};
 use super::output::{Roster, RosterWindow, Summary};
-use super::partition::{Output, Setting, Workspace};
+use super::partition::{Output, Setting, Workspace, ZoomId};
 use super::time::{micros, time};
 
 /// Interner namespace of host users.
@@ -56,7 +56,7 @@ pub(crate) enum Who<'a> {
     Person(&'a Subject),
 }
 
-/// What a fact says. Fields phase 2 rarely needs are left in the input, by index.
+/// What a fact says.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum What {
     /// The user is registered.
@@ -65,17 +65,17 @@ pub(crate) enum What {
     Connection {
         /// Its first event, for choosing display names.
         seen_at: i64,
-        /// Its index in [`InstanceInput::connections`].
-        index: u32,
+        /// Its entry in the partition's `matchable` list (only built when the input has
+        /// report rows), `u32::MAX` if none.
+        matchable: u32,
         /// Its segments in the partition's segment list: start and count.
         segments: (u32, u32),
         /// Whether it was in the meeting at some instant inside the window.
         joined: bool,
     },
-    /// A report row (times in microseconds, `join <= leave`).
+    /// A report row (times in microseconds, `join <= leave`); its Zoom user id is at the
+    /// same position in the partition's `row_ids`.
     Row {
-        /// Its index in [`InstanceInput::report_rows`].
-        index: u32,
         /// Join.
         join: i64,
         /// Leave.
@@ -112,13 +112,26 @@ pub(crate) struct Fact<'a> {
     pub(crate) what: What,
 }
 
+/// What report rows need of a webhook connection, taken in input order so that matching
+/// reads no scattered input.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConnectionIds<'a> {
+    /// Its Zoom user id.
+    pub(crate) zoom_user_id: Option<ZoomId<'a>>,
+    /// Its key (for tie-breaks between connections).
+    pub(crate) key: &'a ConnectionKey,
+}
+
 /// The facts of one partition (or of one thread's share of it), in input order.
-#[derive(Default)]
 pub(crate) struct Partition<'a> {
     /// Registrations, connections and manual intervals.
     pub(crate) facts: Vec<Fact<'a>>,
     /// Report rows (computed after every connection of the partition).
     pub(crate) rows: Vec<Fact<'a>>,
+    /// The Zoom user id of each report row, by position in `rows`.
+    pub(crate) row_ids: Vec<Option<ZoomId<'a>>>,
+    /// Of each connection, when the input has report rows.
+    pub(crate) matchable: Vec<ConnectionIds<'a>>,
     /// Segments of its connections.
     pub(crate) segments: Vec<Segment>,
 }
@@ -208,7 +221,6 @@ pub(crate) fn compute(input: &InstanceInput, bits: u32, threads: usize) -> Roste
 
     // Phase 2: each thread computes every `threads`-th partition, from all shares.
     let setting = Setting {
-        input,
         window,
         count_breakout_rooms: input.policy.count_breakout_rooms,
         policy: &input.policy,
@@ -263,6 +275,8 @@ fn distribute<'a>(
         .map(|_| Partition {
             facts: Vec::with_capacity(facts),
             rows: Vec::with_capacity(share(input.report_rows.len())),
+            row_ids: Vec::with_capacity(share(input.report_rows.len())),
+            matchable: Vec::new(),
             segments: Vec::with_capacity(share(input.connections.len() * 2)),
         })
         .collect();
@@ -290,6 +304,7 @@ fn distribute<'a>(
         });
     }
 
+    let with_rows = !input.report_rows.is_empty();
     let mut events: Vec<(i64, ParticipantAction)> = Vec::new();
     let mut packed: Vec<i64> = Vec::new();
     for index in part(input.connections.len()) {
@@ -301,36 +316,46 @@ fn distribute<'a>(
         let partition = &mut partitions[slot(key.hash)];
         let from = partition.segments.len();
         let joined = replay(&events, window, &mut partition.segments);
+        let matchable = if with_rows {
+            partition.matchable.push(ConnectionIds {
+                zoom_user_id: connection.zoom_user_id.as_deref().map(ZoomId::new),
+                key: &connection.key,
+            });
+            narrow(partition.matchable.len() - 1)
+        } else {
+            u32::MAX
+        };
         partition.facts.push(Fact {
             key,
             who,
             what: What::Connection {
                 seen_at: events.first().map_or(i64::MAX, |event| event.0),
-                index: narrow(index),
+                matchable,
                 segments: (narrow(from), narrow(partition.segments.len() - from)),
                 joined,
             },
         });
     }
 
-    for index in part(input.report_rows.len()) {
-        let Some(row) = input.report_rows.get(index) else {
-            continue;
-        };
+    for row in input
+        .report_rows
+        .get(part(input.report_rows.len()))
+        .unwrap_or(&[])
+    {
         let (join, leave) = (micros(row.join), micros(row.leave));
         if leave < join {
             continue;
         }
         let (key, who) = subject_key(keys, &row.subject);
-        partitions[slot(key.hash)].rows.push(Fact {
+        let partition = &mut partitions[slot(key.hash)];
+        partition.rows.push(Fact {
             key,
             who,
-            what: What::Row {
-                index: narrow(index),
-                join,
-                leave,
-            },
+            what: What::Row { join, leave },
         });
+        partition
+            .row_ids
+            .push(row.zoom_user_id.as_deref().map(ZoomId::new));
     }
 
     for manual in input.manual.get(part(input.manual.len())).unwrap_or(&[]) {

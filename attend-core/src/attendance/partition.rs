@@ -4,7 +4,7 @@ use crate::model::{ConnectionKey, IntervalSource, MatchedBy, Policy, Status, Use
 
 use super::connection::Segment;
 use super::engine::{Fact, Partition, What, Who, stronger};
-use super::input::{InstanceInput, Subject};
+use super::input::Subject;
 use super::intern::{Interner, Key, SortKey};
 use super::output::{PresenceInterval, RosterRecord, UnmatchedRecord};
 use super::rules::{Presence, ratio, round4, status};
@@ -13,8 +13,6 @@ use super::timeline::{Piece, union};
 
 /// What every partition is computed against.
 pub(crate) struct Setting<'p> {
-    /// The input (for the fields facts leave there).
-    pub(crate) input: &'p InstanceInput,
     /// The window, in microseconds (`start <= end`).
     pub(crate) window: (i64, i64),
     /// Whether breakout time counts.
@@ -197,6 +195,7 @@ impl<'a> Owner<'a> {
                 self.display_name = earliest(self.display_name, seen_at, display_name.as_deref());
                 self.email = earliest(self.email, seen_at, email.as_deref());
             }
+            // Never built: a person's fact always carries an unmatched subject.
             Who::Person(Subject::User { .. }) => {}
         }
     }
@@ -212,7 +211,7 @@ fn add_join(owners: &mut [Owner<'_>], owner: u32) {
 /// A webhook connection that report rows may turn out to be.
 struct Matchable<'a> {
     owner: u32,
-    zoom_user_id: &'a str,
+    zoom_user_id: ZoomId<'a>,
     key: &'a ConnectionKey,
     /// First entry into and last exit from the meeting (unclipped).
     span: (i64, i64),
@@ -227,7 +226,7 @@ struct Matchable<'a> {
 /// about 8–10 digits), so that comparing reads no scattered string; else a cheap hash (FNV-1a)
 /// that only rules out mismatches, confirmed by comparing the strings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ZoomIdKey {
+pub(crate) enum ZoomIdKey {
     Short(u8, [u8; 23]),
     Long(u64),
 }
@@ -257,10 +256,32 @@ impl ZoomIdKey {
     }
 }
 
+/// A Zoom user id with its comparison key.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ZoomId<'a> {
+    key: ZoomIdKey,
+    text: &'a str,
+}
+
+impl<'a> ZoomId<'a> {
+    /// `text` with its key.
+    pub(crate) fn new(text: &'a str) -> Self {
+        Self {
+            key: ZoomIdKey::new(text),
+            text,
+        }
+    }
+
+    /// Whether both are the same id (reads a string only for long ids).
+    fn is(&self, other: &ZoomId<'_>) -> bool {
+        self.key.matches(other.key, || self.text, other.text)
+    }
+}
+
 /// What a report row needs to find its connection, stored per owner contiguously.
 #[derive(Clone, Copy)]
-struct Candidate {
-    zoom_user_id: ZoomIdKey,
+struct Candidate<'a> {
+    zoom_user_id: ZoomId<'a>,
     span: (i64, i64),
     at: usize,
 }
@@ -291,7 +312,7 @@ pub(crate) struct Workspace<'a> {
     matchable: Vec<Matchable<'a>>,
     breakouts: Vec<(i64, i64)>,
     by_owner: Vec<usize>,
-    candidates: Vec<Candidate>,
+    candidates: Vec<Candidate<'a>>,
     lone: Vec<LoneRow<'a>>,
     bounds: Vec<usize>,
     bucketed: Vec<Piece>,
@@ -319,14 +340,14 @@ impl<'a> Workspace<'a> {
         let has_rows = parts.iter().any(|part| !part.rows.is_empty());
         for part in parts {
             for fact in &part.facts {
-                self.fact(fact, &part.segments, has_rows, setting);
+                self.fact(fact, part, None, has_rows, setting);
             }
         }
         if has_rows {
             self.prepare_candidates();
             for part in parts {
-                for fact in &part.rows {
-                    self.fact(fact, &part.segments, has_rows, setting);
+                for (row, fact) in part.rows.iter().enumerate() {
+                    self.fact(fact, part, Some(row), has_rows, setting);
                 }
             }
         }
@@ -343,7 +364,8 @@ impl<'a> Workspace<'a> {
     fn fact(
         &mut self,
         fact: &Fact<'a>,
-        segments: &[Segment],
+        part: &Partition<'a>,
+        row: Option<usize>,
         has_rows: bool,
         setting: &Setting<'a>,
     ) {
@@ -358,29 +380,20 @@ impl<'a> Workspace<'a> {
         match fact.what {
             What::Registered => {}
             What::Connection {
-                index,
+                matchable,
                 segments: (from, count),
                 joined,
                 ..
             } => {
                 let (from, count) = (from as usize, count as usize);
-                let segments = segments.get(from..from + count).unwrap_or(&[]);
-                // Only read the connection itself when report rows may match it; such a
-                // connection counts its join at the end.
-                let connection = setting
-                    .input
-                    .connections
-                    .get(index as usize)
-                    .filter(|_| has_rows);
-                let matchable = match connection {
-                    Some(connection) => self.connection(
-                        owner,
-                        joined,
-                        segments,
-                        connection.zoom_user_id.as_deref(),
-                        &connection.key,
-                        setting,
-                    ),
+                let segments = part.segments.get(from..from + count).unwrap_or(&[]);
+                // Only when report rows may match it; such a connection counts its join at
+                // the end.
+                let ids = part.matchable.get(matchable as usize).filter(|_| has_rows);
+                let matchable = match ids {
+                    Some(ids) => {
+                        self.connection(owner, joined, segments, ids.zoom_user_id, ids.key, setting)
+                    }
                     None => {
                         self.count(owner, segments, setting);
                         false
@@ -390,12 +403,8 @@ impl<'a> Workspace<'a> {
                     add_join(&mut self.owners, owner);
                 }
             }
-            What::Row { index, join, leave } => {
-                let zoom_user_id = setting
-                    .input
-                    .report_rows
-                    .get(index as usize)
-                    .and_then(|row| row.zoom_user_id.as_deref());
+            What::Row { join, leave } => {
+                let zoom_user_id = row.and_then(|row| part.row_ids.get(row).copied().flatten());
                 self.row(owner, zoom_user_id, (join, leave), setting);
             }
             What::Manual { join, leave } => {
@@ -447,7 +456,7 @@ impl<'a> Workspace<'a> {
         owner: u32,
         joined: bool,
         segments: &[Segment],
-        zoom_user_id: Option<&'a str>,
+        zoom_user_id: Option<ZoomId<'a>>,
         key: &'a ConnectionKey,
         setting: &Setting<'_>,
     ) -> bool {
@@ -494,7 +503,7 @@ impl<'a> Workspace<'a> {
         self.candidates.resize(
             self.matchable.len(),
             Candidate {
-                zoom_user_id: ZoomIdKey::Long(0),
+                zoom_user_id: ZoomId::new(""),
                 span: (0, 0),
                 at: 0,
             },
@@ -502,7 +511,7 @@ impl<'a> Workspace<'a> {
         for (at, connection) in self.matchable.iter().enumerate() {
             let slot = &mut fill[connection.owner as usize];
             self.candidates[*slot] = Candidate {
-                zoom_user_id: ZoomIdKey::new(connection.zoom_user_id),
+                zoom_user_id: connection.zoom_user_id,
                 span: connection.span,
                 at,
             };
@@ -513,7 +522,7 @@ impl<'a> Workspace<'a> {
     fn row(
         &mut self,
         owner: u32,
-        zoom_user_id: Option<&'a str>,
+        zoom_user_id: Option<ZoomId<'a>>,
         (join, leave): (i64, i64),
         setting: &Setting<'_>,
     ) {
@@ -527,13 +536,11 @@ impl<'a> Workspace<'a> {
                 &self.candidates[from..to]
             });
         let matchable = &self.matchable;
-        let matched = zoom_user_id.and_then(|zoom_user_id| {
-            let wanted = ZoomIdKey::new(zoom_user_id);
+        let matched = zoom_user_id.and_then(|wanted| {
             // The largest overlap wins, then the earliest start, then the smallest key.
             let mut best: Option<(i64, i64, usize)> = None;
             for candidate in mine {
-                let stored = || matchable[candidate.at].zoom_user_id;
-                if !candidate.zoom_user_id.matches(wanted, stored, zoom_user_id) {
+                if !candidate.zoom_user_id.is(&wanted) {
                     continue;
                 }
                 let Some(length) = overlap((join, leave), candidate.span) else {
@@ -555,7 +562,7 @@ impl<'a> Workspace<'a> {
             self.push(owner, (join, leave), IntervalSource::Report, setting);
             self.lone.push(LoneRow {
                 owner,
-                zoom_user_id,
+                zoom_user_id: zoom_user_id.map(|id| id.text),
                 join,
                 leave,
             });

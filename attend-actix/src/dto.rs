@@ -895,8 +895,9 @@ pub struct UrlValidationResponse {
 /// The answer to any other correctly signed event, once it is stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WebhookAck {
-    /// `stored` (committed now) or `duplicate` (committed before). A signed event that
-    /// cannot be parsed is stored (and flagged for operators) like any other.
+    /// `stored` (committed now), `stored_unparseable` (committed now, but not parseable as a
+    /// Zoom event: kept and flagged for operators, never processed) or `duplicate`
+    /// (committed before).
     pub status: String,
 }
 

@@ -147,14 +147,36 @@ use crate::{
     handlers::{State, attendance, docs, join, meetings, registrations, users, webhooks},
 };
 
+/// Whether `prefix` (normalized) names the service's own mount prefix; logs a warning when
+/// not, since personal join links are built from the service's prefix.
+pub(crate) fn warn_on_prefix_mismatch(config: &AttendConfig, prefix: &str) -> bool {
+    let service = normalize_prefix(config.attend.mount_prefix());
+    let matches = service == prefix;
+    if !matches {
+        tracing::warn!(
+            scope_prefix = prefix,
+            service_prefix = %service,
+            "attend routes are mounted at a prefix other than the service's mount_prefix: \
+             personal join links ({{public_url}}{{service_prefix}}/join/...) will not reach \
+             them; set AttendBuilder::mount_prefix to the same prefix"
+        );
+    }
+    matches
+}
+
 /// The attend routes as an actix [`Scope`] mounted at `prefix` (e.g. `"/attend"`):
 /// `App::new().service(attend_actix::scope("/attend", cfg.clone()))`.
 ///
 /// Paths of the scope that match no route answer 404 `route_not_found` in the attend error
 /// format. To mount at the application root, or inside a scope of your own, use
 /// [`configure`].
+///
+/// `prefix` must be the service's own [`Attend::mount_prefix`](attend_core::service::Attend::mount_prefix),
+/// from which personal join links are built: when they differ, a warning is logged
+/// (`attend_actix` target) at start-up, since those links would lead nowhere.
 pub fn scope(prefix: &str, mut config: AttendConfig) -> Scope {
     let prefix = normalize_prefix(prefix);
+    warn_on_prefix_mismatch(&config, &prefix);
     config.mount_prefix = Some(prefix.clone());
     web::scope(&prefix)
         .configure(configure(config))
@@ -165,6 +187,9 @@ pub fn scope(prefix: &str, mut config: AttendConfig) -> Scope {
 /// `Scope::configure`. Everything (service, authenticator, extractor error handlers, limits)
 /// is set per attend resource, so the host's own routes are not affected.
 pub fn configure(config: AttendConfig) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    if let Some(prefix) = &config.mount_prefix {
+        warn_on_prefix_mismatch(&config, prefix);
+    }
     let prefix = config.mount_prefix.clone().unwrap_or_default();
     let openapi = serde_json::to_vec(&openapi::openapi_for_prefix(&prefix))
         .expect("the OpenAPI document always serializes");

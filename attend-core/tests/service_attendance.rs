@@ -324,6 +324,18 @@ async fn manual_links_policy_changes_csv_history_and_erasure() {
     let history = w.attend.user_history(&"u1".into()).await.unwrap();
     assert_eq!(history.records.len(), 2);
     assert!(history.records.iter().all(|r| r.meeting_id == c.meeting));
+    assert!(
+        history
+            .records
+            .iter()
+            .all(|r| r.group.as_str() == "bio-101"),
+        "each record names its meeting's group"
+    );
+    let json = serde_json::to_value(&history).unwrap();
+    assert!(
+        json["records"][0].get("group").is_none(),
+        "group is not part of the API record"
+    );
     assert!(history.records[0].instance.as_str() == c.timeline.instances[0].uuid);
 
     // Erasure: the user is gone from storage and history; their registrant is deleted at Zoom.

@@ -20,6 +20,7 @@ async fn opening_a_link_registers_lazily_records_the_click_and_leads_to_zoom() {
 
     let link = w.attend.join_link(&m.id, &users[0]).await.unwrap();
     assert!(link.url.starts_with("https://lms.example/attend/join/"));
+    assert_eq!(w.attend.mount_prefix(), "/attend");
     assert!(link.expires_at > w.now() + TimeDelta::days(29));
     assert!(
         w.zoom.registrants(zoom_id).is_empty(),

@@ -94,11 +94,13 @@ async fn signed_but_unparseable_events_are_stored_flagged_and_acknowledged() {
     let WebhookAck::Stored {
         webhook_id,
         duplicate,
+        unparseable,
     } = ack
     else {
         panic!("{ack:?}")
     };
     assert!(!duplicate);
+    assert!(unparseable, "the ack says the event was flagged");
     let stored = w.store.get_webhook(webhook_id).await.unwrap().unwrap();
     assert_eq!(stored.status, WebhookStatus::Unparseable);
     assert_eq!(stored.body.as_deref(), Some(&b"this is not json {"[..]));
@@ -108,8 +110,13 @@ async fn signed_but_unparseable_events_are_stored_flagged_and_acknowledged() {
         .deliver(r#"{"event":"meeting.participant_joined","event_ts":1,"payload":{"account_id":"a","object":{"id":"1","participant":{"user_name":"x"}}}}"#)
         .await
         .unwrap();
-    let WebhookAck::Stored { webhook_id, .. } = ack else {
-        panic!()
+    let WebhookAck::Stored {
+        webhook_id,
+        unparseable: false,
+        ..
+    } = ack
+    else {
+        panic!("{ack:?}")
     };
     let report = w.attend.process_pending().await.unwrap();
     assert_eq!(report.unparseable, 1);
@@ -134,10 +141,12 @@ async fn redeliveries_are_acknowledged_once_stored_and_storage_outages_are_503()
             WebhookAck::Stored {
                 webhook_id: a,
                 duplicate: false,
+                unparseable: false,
             },
             WebhookAck::Stored {
                 webhook_id: b,
                 duplicate: true,
+                unparseable: false,
             },
         ) => assert_eq!(a, b),
         other => panic!("{other:?}"),

@@ -1,9 +1,7 @@
 //! `GET /users/{user_id}/attendance` and `DELETE /users/{user_id}`.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, web};
-use attend_core::model::{MeetingId, UserId};
+use attend_core::model::UserId;
 
 use super::{State, non_empty};
 use crate::{
@@ -45,27 +43,10 @@ pub(crate) async fn get_user_attendance(
     }
     let mut history = state.attend.user_history(&user).await?;
     if principal.role == Role::Instructor && !principal.is_user(&user) {
-        // Keep only meetings of the instructor's groups (one lookup per distinct meeting).
-        let mut allowed: HashMap<MeetingId, bool> = HashMap::new();
-        let mut kept = Vec::with_capacity(history.records.len());
-        for record in history.records {
-            let ok = match allowed.get(&record.meeting_id) {
-                Some(ok) => *ok,
-                None => {
-                    let ok = match state.attend.get_meeting(&record.meeting_id).await {
-                        Ok(meeting) => principal.manages(&meeting.group),
-                        Err(attend_core::service::ServiceError::NotFound(_)) => false,
-                        Err(err) => return Err(err.into()),
-                    };
-                    allowed.insert(record.meeting_id.clone(), ok);
-                    ok
-                }
-            };
-            if ok {
-                kept.push(record);
-            }
-        }
-        history.records = kept;
+        // Keep only meetings of the instructor's groups.
+        history
+            .records
+            .retain(|record| principal.manages(&record.group));
     }
     Ok(web::Json(UserAttendance::from(history)))
 }

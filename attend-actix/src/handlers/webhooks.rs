@@ -89,9 +89,15 @@ async fn receive(
             })),
             WebhookOutcome::UrlValidation,
         ),
-        CoreAck::Stored { duplicate, .. } => {
+        CoreAck::Stored {
+            duplicate,
+            unparseable,
+            ..
+        } => {
             let (status, outcome) = if duplicate {
                 ("duplicate", WebhookOutcome::Duplicate)
+            } else if unparseable {
+                ("stored_unparseable", WebhookOutcome::Stored)
             } else {
                 ("stored", WebhookOutcome::Stored)
             };

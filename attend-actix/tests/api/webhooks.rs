@@ -62,6 +62,11 @@ async fn a_signed_but_unparseable_event_is_stored_and_answered_200() {
     for body in ["{not json", "[]", "{\"event\": 42}", ""] {
         let answer = send(&app, signed_webhook(body)).await;
         assert_eq!(answer.status, StatusCode::OK, "{body:?}: {}", answer.text());
+        assert_eq!(
+            answer.json(),
+            json!({"status": "stored_unparseable"}),
+            "{body:?}: stored but flagged"
+        );
     }
 }
 

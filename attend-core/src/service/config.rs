@@ -532,6 +532,7 @@ impl AttendBuilder {
             verifier,
             join_tokens: JoinTokens::new(&jwt),
             link_base,
+            mount_prefix: self.mount_prefix.trim().trim_end_matches('/').to_owned(),
             clock: self.clock,
             default_policy: self.default_policy,
             registration: self.registration,

@@ -121,6 +121,7 @@ pub(crate) struct Inner {
     pub(crate) verifier: WebhookVerifier,
     pub(crate) join_tokens: JoinTokens,
     pub(crate) link_base: String,
+    pub(crate) mount_prefix: String,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) default_policy: Policy,
     pub(crate) registration: RegistrationOptions,
@@ -153,6 +154,14 @@ impl Attend {
     /// [`ServiceError::PayloadTooLarge`]. Adapters should refuse them before reading them all.
     pub fn webhook_body_limit(&self) -> usize {
         self.inner.webhook_body_limit
+    }
+
+    /// Where the host mounts attend's routes, as given to
+    /// [`AttendBuilder::mount_prefix`] without a trailing `/` (`"/attend"`; `""` for the
+    /// application root). Personal join links are built from it, so an HTTP adapter must
+    /// mount its routes at exactly this prefix.
+    pub fn mount_prefix(&self) -> &str {
+        &self.inner.mount_prefix
     }
 
     /// The default attendance policy of new meetings.

@@ -321,6 +321,7 @@ impl Attend {
                         roster.window.start,
                         UserAttendanceRecord {
                             meeting_id: record.id.clone(),
+                            group: record.group.clone(),
                             instance: ev.record.uuid.clone(),
                             status: r.status,
                             attended_seconds: r.attended_seconds,

@@ -418,6 +418,10 @@ pub struct UnmatchedList {
 pub struct UserAttendanceRecord {
     /// The meeting.
     pub meeting_id: MeetingId,
+    /// The host group of the meeting (not serialized: API.md's record has no `group`; it
+    /// lets an adapter filter records by group without looking each meeting up).
+    #[serde(skip)]
+    pub group: GroupKey,
     /// The instance.
     pub instance: InstanceId,
     /// The status in that instance.
@@ -462,6 +466,9 @@ pub enum WebhookAck {
         webhook_id: WebhookId,
         /// A redelivery of an event already stored.
         duplicate: bool,
+        /// Correctly signed but not parseable as a Zoom event: stored and flagged for
+        /// operators (never processed), still answered 200 so Zoom does not retry it.
+        unparseable: bool,
     },
 }
 

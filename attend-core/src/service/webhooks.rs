@@ -127,6 +127,7 @@ impl Attend {
                     Ok(WebhookAck::Stored {
                         webhook_id: insert.id(),
                         duplicate,
+                        unparseable,
                     })
                 }
             }

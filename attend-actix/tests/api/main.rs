@@ -9,6 +9,5 @@ mod join;
 mod meetings;
 mod openapi;
 mod registrations;
-mod telemetry;
 mod users;
 mod webhooks;

@@ -1,4 +1,12 @@
 //! Request spans name the route pattern and status, and never carry credentials.
+//!
+//! A test binary of its own: tracing caches per call site whether anyone listens, so a
+//! thread-local subscriber installed by one test would miss spans whose interest another test
+//! (running with no subscriber) had already cached as "never".
+
+#[path = "api/common.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod common;
 
 use std::{
     io,
@@ -8,7 +16,7 @@ use std::{
 use actix_web::{http::StatusCode, test::TestRequest};
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::common::*;
+use common::*;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -232,11 +232,11 @@
       $("meeting-line").textContent = "";
       return;
     }
-    if (CONFIG.demo) $("play-class").hidden = false;
     if (state.meetings.length === 0) {
       renderNoMeeting();
       return;
     }
+    if (CONFIG.demo) $("play-class").hidden = false;
     const wanted = readUrlState();
     state.meetingId = state.meetings.some((m) => m.id === wanted.meeting) ? wanted.meeting : state.meetings[0].id;
     state.instance = wanted.instance || null;

@@ -10,6 +10,8 @@
 //!   `ATTEND_TEST_POSTGRES_URL` is set (required when `CI` is set).
 //! * `demo_e2e.rs` — what `cargo run -p attend-example` gives a newcomer, including a restart
 //!   on the same SQLite file.
+//! * `lms_routes_e2e.rs` — the example LMS's own routes: role rules, the error envelope, input
+//!   checks, and that real mode has no demo routes.
 //!
 //! The browser test of the course attendance page lives in `browser/` (Node + headless
 //! Chromium, run by `.ci/contract-checks` through `browser/run.sh`).

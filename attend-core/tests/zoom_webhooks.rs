@@ -450,14 +450,11 @@ fn unparseable_but_signed_bodies_are_events_to_store_and_flag() {
 // ---- Zoom's own fixtures -------------------------------------------------------------------
 
 fn fixtures_dir() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/zoom"
-    ));
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/zoom"));
     assert!(
         dir.is_dir(),
-        "Zoom fixtures folder not found at {} (expected the shared fixtures checked out next to \
-         the repository: <workspace>/../shared/fixtures/zoom)",
+        "Zoom fixtures folder not found at {} (Zoom's sample payloads ship with the crate's \
+         tests; see SOURCES.md there)",
         dir.display()
     );
     dir

@@ -254,3 +254,127 @@ async fn self_registrations_of_restricted_meetings_are_denied_but_ours_are_not()
         .unwrap();
     assert_eq!(bob_now.status, attend_zoom_sim::RegistrantStatus::Approved);
 }
+
+/// A `webinar.registration_created` body as Zoom sends it (webinar id as a number).
+fn webinar_registration_created(zoom_id: u64, registrant_id: &str, email: &str) -> String {
+    json!({
+        "event": "webinar.registration_created",
+        "event_ts": 1_720_000_000_000i64,
+        "payload": {
+            "account_id": "SimAccount-0001",
+            "object": {
+                "uuid": "wreg-uuid==", "id": zoom_id, "host_id": "sim-host-0001",
+                "topic": "Open day", "type": 5, "start_time": "2030-01-10T15:00:00Z",
+                "duration": 60, "timezone": "UTC",
+                "registrant": {
+                    "id": registrant_id, "first_name": "Eve", "email": email,
+                    "status": "pending"
+                }
+            }
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn self_registrations_of_restricted_webinars_are_denied_through_the_webinar_endpoint() {
+    use attend_core::model::{MeetingKind, ZoomMeetingId};
+    use attend_core::service::LinkMeeting;
+    use attend_zoom_sim::{MeetingSpec, RegistrantStatus};
+
+    let w = World::start().await;
+    let users = w.add_students(1);
+    let link_webinar = async |restrict: bool| {
+        let view = w
+            .zoom
+            .create_meeting(&MeetingSpec {
+                kind: attend_zoom_sim::MeetingKind::Webinar,
+                meeting_type: 5,
+                ..MeetingSpec::scheduled("Open day", w.now() + TimeDelta::days(1), 60)
+            })
+            .unwrap();
+        let linked = w
+            .attend
+            .link_meeting(LinkMeeting {
+                group: "open-day".into(),
+                kind: MeetingKind::Webinar,
+                zoom_meeting_id: Some(ZoomMeetingId(view.id as i64)),
+                create: None,
+                restrict_to_registered: Some(restrict),
+                policy: None,
+                account: None,
+            })
+            .await
+            .unwrap();
+        (linked, view.id)
+    };
+    let (webinar, zoom_id) = link_webinar(true).await;
+    w.attend.register_users(&webinar.id, &users).await.unwrap();
+    w.attend.drain().await.unwrap();
+    let ours = w.zoom.registrants(zoom_id).pop().unwrap();
+    let eve = w
+        .zoom
+        .add_registrant(zoom_id, "eve@self.example", "Eve", "Intruder")
+        .unwrap();
+
+    // The meeting-kind event for the webinar's id is not the webinar's: ignored.
+    w.deliver(&registration_created(zoom_id, &eve.id, &eve.email))
+        .await
+        .unwrap();
+    w.attend.drain().await.unwrap();
+    let status = |id: &str| {
+        w.zoom
+            .registrants(zoom_id)
+            .into_iter()
+            .find(|r| r.id == id)
+            .unwrap()
+            .status
+    };
+    assert_eq!(status(&eve.id), RegistrantStatus::Approved);
+
+    w.deliver(&webinar_registration_created(zoom_id, &eve.id, &eve.email))
+        .await
+        .unwrap();
+    w.deliver(&webinar_registration_created(
+        zoom_id,
+        &ours.id,
+        &ours.email,
+    ))
+    .await
+    .unwrap();
+    w.attend.drain().await.unwrap();
+    assert_eq!(status(&eve.id), RegistrantStatus::Denied);
+    assert_eq!(status(&ours.id), RegistrantStatus::Approved);
+    let webinar_status_calls = w
+        .zoom
+        .call_log()
+        .into_iter()
+        .filter(|c| {
+            c.method == "PUT"
+                && c.path
+                    .contains(&format!("/webinars/{zoom_id}/registrants/status"))
+        })
+        .filter(|c| c.status < 300)
+        .count();
+    assert_eq!(webinar_status_calls, 1);
+
+    // An open (unrestricted) webinar leaves self-registrations alone.
+    let (_open, open_zoom) = link_webinar(false).await;
+    let bob = w
+        .zoom
+        .add_registrant(open_zoom, "bob@self.example", "Bob", "B")
+        .unwrap();
+    w.deliver(&webinar_registration_created(
+        open_zoom, &bob.id, &bob.email,
+    ))
+    .await
+    .unwrap();
+    w.attend.drain().await.unwrap();
+    let bob_now = w
+        .zoom
+        .registrants(open_zoom)
+        .into_iter()
+        .find(|r| r.id == bob.id)
+        .unwrap();
+    assert_eq!(bob_now.status, RegistrantStatus::Approved);
+}

@@ -348,6 +348,7 @@ fn registration_events_with_numeric_meeting_id() {
         ),
         ("meeting.registration_denied", EventType::RegistrationDenied),
     ] {
+        assert_eq!(expected.meeting_kind(), Some(MeetingKind::Meeting));
         let e = event(json!({
             "event": name,
             "event_ts": 1720707200000_i64,
@@ -386,6 +387,95 @@ fn registration_events_with_numeric_meeting_id() {
         assert_eq!(r.participant_pin_code, Some(1234));
         assert_eq!(e.participant_event().unwrap(), None);
     }
+}
+
+#[test]
+fn webinar_registration_events_are_typed_like_the_meeting_ones() {
+    use attend_core::zoom::RegistrationChange as C;
+    for (name, expected, change) in [
+        (
+            "webinar.registration_created",
+            EventType::WebinarRegistrationCreated,
+            C::Created,
+        ),
+        (
+            "webinar.registration_approved",
+            EventType::WebinarRegistrationApproved,
+            C::Approved,
+        ),
+        (
+            "webinar.registration_cancelled",
+            EventType::WebinarRegistrationCancelled,
+            C::Cancelled,
+        ),
+        (
+            "webinar.registration_denied",
+            EventType::WebinarRegistrationDenied,
+            C::Denied,
+        ),
+    ] {
+        // The webinar id as a number, then as a string: both are read.
+        for id in [json!(91234567890_i64), json!("91234567890")] {
+            let e = event(json!({
+                "event": name,
+                "event_ts": 1720707200000_i64,
+                "payload": {
+                    "account_id": "acc-1",
+                    "object": {
+                        "uuid": "w-inst==", "id": id, "host_id": "host-1", "topic": "Open day",
+                        "type": 5, "start_time": "2024-07-11T14:00:00Z", "duration": 60,
+                        "registrant": {
+                            "id": "wreg-7", "first_name": "Grace", "last_name": "Hopper",
+                            "email": "grace@self.example", "status": "pending"
+                        }
+                    }
+                }
+            }));
+            assert_eq!(e.name, name);
+            assert_eq!(e.event_type, Some(expected));
+            assert_eq!(expected.meeting_kind(), Some(MeetingKind::Webinar));
+            assert_eq!(expected.registration_change(), Some(change));
+            assert_eq!(EventType::from_name(name), Some(expected));
+            assert_eq!(expected.name(), name);
+            assert_eq!(e.account_id.as_deref(), Some("acc-1"));
+            assert_eq!(e.meeting_id(), Some(ZoomMeetingId(91234567890)));
+            let ZoomEvent::Registration {
+                event_type,
+                payload,
+            } = &e.event
+            else {
+                panic!("{name}: {:?}", e.event)
+            };
+            assert_eq!(*event_type, expected);
+            let r = &payload.object.registrant;
+            assert_eq!(r.id.as_deref(), Some("wreg-7"));
+            assert_eq!(r.email.as_deref(), Some("grace@self.example"));
+            assert_eq!(r.status.as_deref(), Some("pending"));
+            assert_eq!(r.join_url, None);
+            assert_eq!(e.participant_event().unwrap(), None);
+            assert_eq!(e.lifecycle().unwrap(), None);
+        }
+    }
+    // The meeting events map to the same changes; other events to none.
+    assert_eq!(
+        EventType::RegistrationCancelled.registration_change(),
+        Some(C::Cancelled)
+    );
+    assert_eq!(
+        EventType::WebinarParticipantJoined.registration_change(),
+        None
+    );
+    // A registrant that is not an object is a shape error, not a silent default.
+    let bad = attend_core::zoom::parse_event(
+        br#"{"event":"webinar.registration_created","payload":{"object":{"id":1,"registrant":"x"}}}"#,
+    );
+    assert!(matches!(
+        bad,
+        Err(attend_core::zoom::EventParseError::InvalidPayload {
+            event: "webinar.registration_created",
+            ..
+        })
+    ));
 }
 
 #[test]

@@ -25,8 +25,9 @@
 //!
 //! # Known limits
 //!
-//! * Self-registrations are auto-denied for meetings only: Zoom's `webinar.registration_*`
-//!   events are not typed by the webhook parser yet.
+//! * Self-registrations of restricted meetings and webinars are auto-denied only when the
+//!   `meeting.registration_created` / `webinar.registration_created` webhook arrives (the
+//!   Zoom app must subscribe to it); a missed event leaves the registrant pending.
 //! * Recurring meetings register users for all occurrences (Zoom's default); per-occurrence
 //!   registration (`registration_type` 2/3) is not modelled.
 //! * [`Attend::user_history`] covers the meetings a user is registered for; meetings where

@@ -12,7 +12,8 @@ use crate::store::{
     WebhookStatus,
 };
 use crate::zoom::{
-    EventType, LifecyclePhase, WebhookEvent, WebhookHeaders, WebhookIntake, ZoomEvent, parse_event,
+    EventType, LifecyclePhase, RegistrationChange, WebhookEvent, WebhookHeaders, WebhookIntake,
+    ZoomEvent, parse_event,
 };
 
 use super::jobs::Job;
@@ -362,8 +363,10 @@ impl Attend {
         .await
     }
 
-    /// Registration events: auto-deny self-registrations of restricted meetings, and mirror
-    /// cancellations/denials of attend's own registrants.
+    /// Registration events (meetings and webinars alike): auto-deny self-registrations of
+    /// restricted meetings, and mirror cancellations/denials of attend's own registrants. An
+    /// event whose kind differs from the linked record's (a webinar event for a meeting id, or
+    /// the reverse) is ignored.
     async fn on_registration_event(
         &self,
         meeting: &MeetingRecord,
@@ -371,6 +374,12 @@ impl Attend {
         payload: &crate::zoom::events::RegistrationPayload,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
+        if event_type.meeting_kind() != Some(meeting.kind) {
+            return Ok(());
+        }
+        let Some(change) = event_type.registration_change() else {
+            return Ok(());
+        };
         let registrant = &payload.object.registrant;
         let ours = self
             .own_registration(
@@ -379,8 +388,8 @@ impl Attend {
                 registrant.email.as_deref(),
             )
             .await?;
-        match event_type {
-            EventType::RegistrationCreated => {
+        match change {
+            RegistrationChange::Created => {
                 let restricted = meeting.restrict_to_registered
                     && self.inner.registration.auto_deny_self_registrations;
                 if ours.is_none()
@@ -398,7 +407,7 @@ impl Attend {
                     .await?;
                 }
             }
-            EventType::RegistrationCancelled | EventType::RegistrationDenied => {
+            RegistrationChange::Cancelled | RegistrationChange::Denied => {
                 if let Some(mut record) = ours
                     && record.registrant_id.as_ref().map(|r| r.as_str()) == registrant.id.as_deref()
                     && record.status != crate::model::RegistrationStatus::Cancelled
@@ -408,7 +417,7 @@ impl Attend {
                     self.inner.store.update_registration(&record).await?;
                 }
             }
-            _ => {}
+            RegistrationChange::Approved => {}
         }
         Ok(())
     }

@@ -60,10 +60,18 @@ pub enum EventType {
     WebinarParticipantJoined,
     /// `webinar.participant_left`
     WebinarParticipantLeft,
+    /// `webinar.registration_created`
+    WebinarRegistrationCreated,
+    /// `webinar.registration_approved`
+    WebinarRegistrationApproved,
+    /// `webinar.registration_cancelled`
+    WebinarRegistrationCancelled,
+    /// `webinar.registration_denied`
+    WebinarRegistrationDenied,
 }
 
 impl EventType {
-    const ALL: [EventType; 17] = [
+    const ALL: [EventType; 21] = [
         EventType::UrlValidation,
         EventType::MeetingStarted,
         EventType::MeetingEnded,
@@ -81,6 +89,10 @@ impl EventType {
         EventType::WebinarEnded,
         EventType::WebinarParticipantJoined,
         EventType::WebinarParticipantLeft,
+        EventType::WebinarRegistrationCreated,
+        EventType::WebinarRegistrationApproved,
+        EventType::WebinarRegistrationCancelled,
+        EventType::WebinarRegistrationDenied,
     ];
 
     /// Zoom's event name, e.g. `"meeting.participant_joined"`.
@@ -103,12 +115,37 @@ impl EventType {
             EventType::WebinarEnded => "webinar.ended",
             EventType::WebinarParticipantJoined => "webinar.participant_joined",
             EventType::WebinarParticipantLeft => "webinar.participant_left",
+            EventType::WebinarRegistrationCreated => "webinar.registration_created",
+            EventType::WebinarRegistrationApproved => "webinar.registration_approved",
+            EventType::WebinarRegistrationCancelled => "webinar.registration_cancelled",
+            EventType::WebinarRegistrationDenied => "webinar.registration_denied",
         }
     }
 
     /// The event type for a Zoom event name; `None` for events attend does not type.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The registration change a `meeting.registration_*` or `webinar.registration_*` event
+    /// reports, the same for both kinds; `None` for every other event.
+    pub fn registration_change(self) -> Option<RegistrationChange> {
+        use EventType as E;
+        match self {
+            E::RegistrationCreated | E::WebinarRegistrationCreated => {
+                Some(RegistrationChange::Created)
+            }
+            E::RegistrationApproved | E::WebinarRegistrationApproved => {
+                Some(RegistrationChange::Approved)
+            }
+            E::RegistrationCancelled | E::WebinarRegistrationCancelled => {
+                Some(RegistrationChange::Cancelled)
+            }
+            E::RegistrationDenied | E::WebinarRegistrationDenied => {
+                Some(RegistrationChange::Denied)
+            }
+            _ => None,
+        }
     }
 
     /// Whether the event concerns a meeting or a webinar (`None` for `endpoint.*`).
@@ -122,6 +159,20 @@ impl EventType {
             None
         }
     }
+}
+
+/// What a registration event (`meeting.registration_*` / `webinar.registration_*`) reports,
+/// whatever the kind; see [`EventType::registration_change`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RegistrationChange {
+    /// `*.registration_created`: someone registered (attend or the registrant themself).
+    Created,
+    /// `*.registration_approved`: a pending registrant was approved.
+    Approved,
+    /// `*.registration_cancelled`: a registrant was cancelled.
+    Cancelled,
+    /// `*.registration_denied`: a registrant was denied.
+    Denied,
 }
 
 impl fmt::Display for EventType {
@@ -263,7 +314,7 @@ pub struct ParticipantObject {
     pub participant: Participant,
 }
 
-/// A registrant as carried by `meeting.registration_*` events.
+/// A registrant as carried by `meeting.registration_*` / `webinar.registration_*` events.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct WebhookRegistrant {
     /// The registrant id.
@@ -289,7 +340,7 @@ pub struct WebhookRegistrant {
     pub participant_pin_code: Option<i64>,
 }
 
-/// `payload.object` of `meeting.registration_*` events.
+/// `payload.object` of `meeting.registration_*` / `webinar.registration_*` events.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct RegistrationObject {
     /// The meeting fields (`id` is a number here).
@@ -300,7 +351,7 @@ pub struct RegistrationObject {
     pub registrant: WebhookRegistrant,
 }
 
-/// `payload` of `meeting.registration_*` events.
+/// `payload` of `meeting.registration_*` / `webinar.registration_*` events.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct RegistrationPayload {
     /// Who performed the change (approve/deny/cancel), if Zoom says.
@@ -355,7 +406,9 @@ pub enum ZoomEvent {
         /// The instance and participant.
         object: Box<ParticipantObject>,
     },
-    /// `meeting.registration_created` / `_approved` / `_cancelled` / `_denied`.
+    /// `meeting.registration_*` / `webinar.registration_*` (`created` / `approved` /
+    /// `cancelled` / `denied`); [`EventType::meeting_kind`] of `event_type` tells meeting or
+    /// webinar, [`EventType::registration_change`] which change.
     Registration {
         /// Which registration event.
         event_type: EventType,
@@ -454,7 +507,11 @@ fn typed(t: EventType, payload: Value) -> Result<ZoomEvent, EventParseError> {
         E::RegistrationCreated
         | E::RegistrationApproved
         | E::RegistrationCancelled
-        | E::RegistrationDenied => ZoomEvent::Registration {
+        | E::RegistrationDenied
+        | E::WebinarRegistrationCreated
+        | E::WebinarRegistrationApproved
+        | E::WebinarRegistrationCancelled
+        | E::WebinarRegistrationDenied => ZoomEvent::Registration {
             event_type: t,
             payload: Box::new(from_payload::<RegistrationPayload>(t, payload)?),
         },

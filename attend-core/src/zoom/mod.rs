@@ -127,7 +127,7 @@ pub use rate_limit::{RatePlan, RetryPolicy};
 
 pub use events::{
     DedupeKey, EventParseError, EventType, InstanceLifecycle, LeaveReason, LifecyclePhase,
-    NormalizeError, WebhookEvent, ZoomEvent, dedupe_key, parse_event,
+    NormalizeError, RegistrationChange, WebhookEvent, ZoomEvent, dedupe_key, parse_event,
 };
 pub use secret::Secret;
 pub use signature::{

@@ -76,14 +76,19 @@ pub fn check_body(body: &[u8]) -> Option<WebhookEvent> {
     }
 
     // The dedupe key of a parsed event is the key of its body, and stays the same when the
-    // body is re-serialized (whitespace and key order must not matter).
+    // body is re-serialized with other whitespace and key order. (Only when the JSON value
+    // itself survives the round trip: serde_json's default float parser is not exact, so a
+    // number beyond u64/i64, e.g. 100 digits, can come back as a neighbouring f64. Zoom
+    // redelivers the same bytes, which always give the same key.)
     assert_eq!(event.dedupe_key(), key);
     let pretty = serde_json::to_vec_pretty(&event.raw).expect("a Value serializes");
-    assert_eq!(
-        dedupe_key(&pretty),
-        key,
-        "re-serialized body changed the key"
-    );
+    if serde_json::from_slice::<Value>(&pretty).ok().as_ref() == Some(&event.raw) {
+        assert_eq!(
+            dedupe_key(&pretty),
+            key,
+            "re-serialized body changed the key"
+        );
+    }
 
     // Parsing is a pure function of the JSON value.
     assert_eq!(parse_value(event.raw.clone()).expect("parsed once"), event);

@@ -586,3 +586,61 @@ async fn waiting_room_report_rows_never_count() {
     assert_eq!(admitted.status, Status::Late);
     assert!(a.roster.unmatched.is_empty());
 }
+
+#[tokio::test]
+async fn a_nameless_emailless_guest_seen_by_webhook_and_report_is_one_unmatched_person() {
+    let w = World::start().await;
+    let users = w.add_students(1);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    let start = w.now() - TimeDelta::minutes(61);
+    let scenario = Scenario::new(zoom_id, start, 3600)
+        .person(
+            Person::registrant(&World::synthetic_email("u1"))
+                .connection(Connection::main(0, 0, None)),
+        )
+        .person(
+            Person::guest("", None)
+                .label("no name, no email")
+                .connection(Connection::main(0, 300, Some(1500))),
+        );
+    let timeline = w.zoom.timeline(&scenario).unwrap();
+    w.zoom.record(&timeline);
+    w.deliver_timeline(&timeline, None).await;
+    w.attend.drain().await.unwrap();
+
+    let uuid = InstanceId::new(timeline.instances[0].uuid.clone());
+    let a = w.attend.attendance(&m.id, Some(&uuid)).await.unwrap();
+    assert_eq!(a.roster.state, InstanceState::Final, "reconciled");
+    // The report carries the guest too (so both sources really saw them).
+    let rows = w.store.list_report_rows(&uuid).await.unwrap();
+    let guest_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r.hints.email.is_none() && r.hints.registrant_id.is_none())
+        .collect();
+    assert_eq!(guest_rows.len(), 1, "{rows:?}");
+    assert!(guest_rows[0].hints.user_name.is_none());
+
+    assert_eq!(
+        a.roster.unmatched.len(),
+        1,
+        "one guest, one person: {:?}",
+        a.roster.unmatched
+    );
+    let guest = &a.roster.unmatched[0];
+    assert!(
+        guest.participant_key.starts_with("connection:")
+            && !guest.participant_key.starts_with("connection:report:"),
+        "{}",
+        guest.participant_key
+    );
+    assert_eq!(
+        (guest.display_name.as_deref(), guest.email.as_deref()),
+        (None, None)
+    );
+    assert_eq!(guest.attended_seconds, 1200);
+    assert_eq!(guest.joins, 1);
+    let listed = w.attend.unmatched(&m.id).await.unwrap().unmatched;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].participant_key, guest.participant_key);
+}

@@ -20,6 +20,7 @@ use crate::model::{
     RegistrationStatus, UserId,
 };
 use crate::store::{InstanceRecord, ManualLink, MeetingRecord, ReportRow, StoredEvent};
+use crate::zoom::events::connection_key;
 
 use super::{
     Attend, Attendance, Instance, InstanceList, LiveParticipant, LiveView, Missing, ServiceError,
@@ -499,14 +500,12 @@ impl Attend {
         input.registered = ids.registered.clone();
         input.connections =
             connections_from_events(ev.events.iter().map(|e| &e.event), |k, h| ids.subject(k, h));
+        let webhook_connections = connections_by_user_id(&ev.events);
         input.report_rows = ev
             .report
             .iter()
             .filter_map(|row| {
-                let key = ConnectionKey::new(format!(
-                    "report:{}",
-                    row.hints.zoom_user_id.as_deref().unwrap_or_default()
-                ));
+                let key = report_row_connection(&row.hints, &webhook_connections);
                 ids.subject(&key, &row.hints).map(|subject| ReportInterval {
                     subject,
                     zoom_user_id: row.hints.zoom_user_id.clone(),
@@ -539,6 +538,54 @@ impl Attend {
         roster.instance = instance;
         roster
     }
+}
+
+/// The webhook connection behind each per-meeting `user_id` seen in the events (`None` when
+/// one `user_id` shows up under two connections: ambiguous, so not used).
+fn connections_by_user_id(events: &[StoredEvent]) -> HashMap<&str, Option<&ConnectionKey>> {
+    let mut map: HashMap<&str, Option<&ConnectionKey>> = HashMap::new();
+    for e in events {
+        let Some(user_id) = e
+            .event
+            .hints
+            .zoom_user_id
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        else {
+            continue;
+        };
+        map.entry(user_id)
+            .and_modify(|known| {
+                if *known != Some(&e.event.connection) {
+                    *known = None;
+                }
+            })
+            .or_insert(Some(&e.event.connection));
+    }
+    map
+}
+
+/// The connection key a report row is resolved under: that of the webhook connection with
+/// the row's `user_id` when there is exactly one, else the key webhooks would derive from the
+/// row ([`connection_key`]: `participant_uuid`, else `user_id`), else `report:`. So a guest
+/// with neither email nor name seen by webhook and by report gets one person key
+/// (`connection:{key}`), not two.
+fn report_row_connection(
+    hints: &IdentityHints,
+    webhook_connections: &HashMap<&str, Option<&ConnectionKey>>,
+) -> ConnectionKey {
+    hints
+        .zoom_user_id
+        .as_deref()
+        .and_then(|u| webhook_connections.get(u).copied().flatten())
+        .cloned()
+        .or_else(|| {
+            connection_key(
+                hints.participant_uuid.as_deref(),
+                hints.zoom_user_id.as_deref(),
+            )
+        })
+        .unwrap_or_else(|| ConnectionKey::new("report:"))
 }
 
 /// Per connection with a registrant id: its span of presence (first to last event; open

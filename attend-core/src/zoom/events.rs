@@ -709,6 +709,21 @@ impl WebhookEvent {
     }
 }
 
+/// The connection key of a participant: its `participant_uuid` when non-blank, else its
+/// (main-meeting) `user_id` when non-blank, else `None`. Webhook events and report rows both
+/// key connections with this rule, so the person key of a guest with neither email nor name
+/// (`connection:{key}`) is the same whichever source saw them.
+pub(crate) fn connection_key(
+    participant_uuid: Option<&str>,
+    user_id: Option<&str>,
+) -> Option<ConnectionKey> {
+    let non_blank = |v: &&str| !v.trim().is_empty();
+    participant_uuid
+        .filter(non_blank)
+        .or(user_id.filter(non_blank))
+        .map(ConnectionKey::from)
+}
+
 fn normalize_participant(
     t: EventType,
     object: &ParticipantObject,
@@ -726,16 +741,12 @@ fn normalize_participant(
         t,
         E::ParticipantJoinedBreakoutRoom | E::ParticipantLeftBreakoutRoom
     );
-    let connection = p
-        .participant_uuid
-        .as_deref()
-        .or(if is_breakout_event {
-            p.parent_user_id.as_deref()
-        } else {
-            None
-        })
-        .or(p.user_id.as_deref())
-        .map(ConnectionKey::from)
+    let main_user_id = if is_breakout_event {
+        p.parent_user_id.as_deref().or(p.user_id.as_deref())
+    } else {
+        p.user_id.as_deref()
+    };
+    let connection = connection_key(p.participant_uuid.as_deref(), main_user_id)
         .ok_or(NormalizeError::MissingConnection { event })?;
     let reason = LeaveReason::classify(p.leave_reason.as_deref());
     let (action, time, field) = match t {

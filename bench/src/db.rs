@@ -45,7 +45,63 @@ pub struct WebhookCounts {
     pub done: i64,
 }
 
+#[derive(QueryableByName)]
+struct KeyStatus {
+    #[diesel(sql_type = Text)]
+    dedupe_key: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+}
+
 impl Backend {
+    /// The backend an `ATTEND_DATABASE_URL` names (`sqlite://path` or `postgres://…/db`).
+    ///
+    /// # Errors
+    /// A message for any other URL.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Ok(Backend::Sqlite { path: path.into() });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let (server, database) = url
+                .rsplit_once('/')
+                .filter(|(s, _)| {
+                    s.contains("://") && s.find("://").is_some_and(|i| s.len() > i + 3)
+                })
+                .ok_or_else(|| format!("no database in {url:?}"))?;
+            return Ok(Backend::Postgres {
+                server: server.to_owned(),
+                database: database.to_owned(),
+            });
+        }
+        Err(format!("unsupported database URL {url:?}"))
+    }
+
+    /// Every stored delivery's dedupe key with its status.
+    ///
+    /// # Errors
+    /// A message if the database cannot be read.
+    pub fn webhook_statuses_by_key(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, String> {
+        let q = "SELECT dedupe_key, status FROM attend_webhooks";
+        let rows: Vec<KeyStatus> = match self {
+            Backend::Sqlite { path } => {
+                let mut c = SqliteConnection::establish(&path.display().to_string())
+                    .map_err(|e| e.to_string())?;
+                c.batch_execute("PRAGMA busy_timeout = 5000;")
+                    .map_err(|e| e.to_string())?;
+                diesel::sql_query(q).load(&mut c)
+            }
+            Backend::Postgres { .. } => {
+                let mut c = PgConnection::establish(&self.url()).map_err(|e| e.to_string())?;
+                diesel::sql_query(q).load(&mut c)
+            }
+        }
+        .map_err(|e| e.to_string())?;
+        Ok(rows.into_iter().map(|r| (r.dedupe_key, r.status)).collect())
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -82,10 +138,12 @@ impl Backend {
             Backend::Postgres { server, database } => {
                 let mut conn = PgConnection::establish(&format!("{server}/postgres"))
                     .map_err(|e| format!("cannot connect to {server}/postgres: {e}"))?;
-                conn.batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {database} WITH (FORCE); CREATE DATABASE {database};"
-                ))
-                .map_err(|e| e.to_string())
+                // Two statements: a multi-statement string runs as one transaction block,
+                // which PostgreSQL refuses for DROP/CREATE DATABASE.
+                conn.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                    .map_err(|e| e.to_string())?;
+                conn.batch_execute(&format!("CREATE DATABASE {database}"))
+                    .map_err(|e| e.to_string())
             }
         }
     }

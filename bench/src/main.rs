@@ -5,6 +5,9 @@
 //!                    [--rate R] [--join-rate R] [--roster N] [--roster-reads N]
 //!                    [--work-dir DIR] [--json FILE] [--skip-sqlite]
 //! attend-bench bare-server --bind ADDR --secret S [--workers N]
+//! attend-bench ingest --url URL --secret S [--zoom-meeting-id N] [--tag T] [--duration S]
+//!                     [--connections N] [--rate R] [--max N] [--acked-out FILE]
+//! attend-bench verify --database URL --acked FILE [--zoom-meeting-id N] [--tag T]
 //! ```
 
 use std::collections::HashMap;
@@ -18,7 +21,12 @@ const USAGE: &str = "usage:
   attend-bench suite --app PATH [--postgres postgres://user@127.0.0.1:5432] [--duration 15]
                      [--connections 64] [--rate 5000] [--join-rate 2000] [--roster 1000]
                      [--roster-reads 50] [--work-dir DIR] [--json FILE] [--skip-sqlite]
-  attend-bench bare-server --bind 127.0.0.1:PORT --secret SECRET [--workers 4]";
+  attend-bench bare-server --bind 127.0.0.1:PORT --secret SECRET [--workers 4]
+  attend-bench ingest --url http://127.0.0.1:PORT/attend/webhooks/zoom --secret SECRET
+                      [--zoom-meeting-id N] [--tag T] [--start RFC3339] [--duration 15]
+                      [--connections 64] [--rate R] [--max N] [--acked-out FILE]
+  attend-bench verify --database URL --acked FILE [--zoom-meeting-id N] [--tag T] [--start RFC3339]
+                      (are the deliveries `ingest` got a 200 for stored, and processed?)";
 
 fn parse(args: &[String]) -> Result<(HashMap<String, String>, Vec<String>), String> {
     let mut opts = HashMap::new();
@@ -36,6 +44,30 @@ fn parse(args: &[String]) -> Result<(HashMap<String, String>, Vec<String>), Stri
         }
     }
     Ok((opts, flags))
+}
+
+/// The event stream of `ingest`/`verify`: fixed start and tag, so `verify` regenerates the
+/// exact bodies `ingest` sent.
+fn cli_factory(
+    opts: &HashMap<String, String>,
+) -> Result<attend_bench::events::EventFactory, String> {
+    let start = opts
+        .get("start")
+        .map_or("2026-01-05T15:00:00Z", String::as_str);
+    Ok(attend_bench::events::EventFactory {
+        zoom_meeting_id: num(opts, "zoom-meeting-id", 0)?,
+        instance_uuid: opts
+            .get("instance")
+            .cloned()
+            .unwrap_or_else(|| "benchIngestInstanceAAAA".into()),
+        host_id: "bench-host-id".into(),
+        account_id: "bench-account".into(),
+        start: chrono::DateTime::parse_from_rfc3339(start)
+            .map_err(|e| format!("--start: {e}"))?
+            .with_timezone(&chrono::Utc),
+        registrants: Vec::new(),
+        tag: opts.get("tag").cloned().unwrap_or_else(|| "cli".into()),
+    })
 }
 
 fn num<T: std::str::FromStr>(opts: &HashMap<String, String>, k: &str, d: T) -> Result<T, String> {
@@ -64,6 +96,72 @@ async fn real_main() -> Result<(), String> {
             attend_bench::bare::serve(bind, secret, num(&opts, "workers", 4)?)
                 .await
                 .map_err(|e| e.to_string())
+        }
+        "ingest" => {
+            let url = opts.get("url").ok_or("--url is required")?.clone();
+            let secret = opts.get("secret").ok_or("--secret is required")?.clone();
+            let factory = cli_factory(&opts)?;
+            let connections = num(&opts, "connections", 64)?;
+            let duration = Duration::from_secs(num(&opts, "duration", 15)?);
+            let mut spec = match opts.get("rate") {
+                Some(_) => attend_bench::load::LoadSpec::open(
+                    connections,
+                    duration,
+                    num(&opts, "rate", 0.0)?,
+                ),
+                None => attend_bench::load::LoadSpec::closed(connections, duration),
+            };
+            spec.max_requests = num(&opts, "max", u64::MAX)?;
+            let source = std::sync::Arc::new(
+                attend_bench::sources::WebhookSource::stream(url, secret, factory).recording(),
+            );
+            let result = attend_bench::load::run(spec, source.clone())
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(path) = opts.get("acked-out") {
+                let text: String = source.acked().iter().map(|n| format!("{n}\n")).collect();
+                std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?
+            );
+            Ok(())
+        }
+        "verify" => {
+            let factory = cli_factory(&opts)?;
+            let path = opts.get("acked").ok_or("--acked is required")?;
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            let acked: Vec<u64> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+            let url = opts.get("database").ok_or("--database is required")?;
+            let backend = attend_bench::db::Backend::from_url(url)?;
+            let stored = backend.webhook_statuses_by_key()?;
+            let mut missing = 0u64;
+            let mut unprocessed = 0u64;
+            for n in &acked {
+                let key = attend_core::zoom::dedupe_key(factory.nth(*n).as_bytes());
+                match stored.get(key.as_str()).map(String::as_str) {
+                    None => missing += 1,
+                    Some("received") => unprocessed += 1,
+                    Some(_) => {}
+                }
+            }
+            println!(
+                "{}",
+                serde_json::json!({
+                    "acked": acked.len(),
+                    "missing": missing,
+                    "unprocessed": unprocessed,
+                    "stored_rows": stored.len(),
+                })
+            );
+            if missing > 0 {
+                Err(format!(
+                    "{missing} acknowledged deliveries are not in the store"
+                ))
+            } else {
+                Ok(())
+            }
         }
         "suite" => {
             let work_dir = opts

@@ -367,10 +367,18 @@ async fn run_backend(cfg: &SuiteConfig, backend: &Backend) -> Res<BackendReport>
         .clone();
     let meeting_id = meeting["id"].as_str().unwrap_or_default().to_owned();
     let zoom_id = meeting["zoom_meeting_id"].as_i64().unwrap_or_default();
-    let regs = api
-        .registrations(&meeting_id)
-        .await
-        .map_err(|e| e.to_string())?;
+    // The demo registers its students in the background: wait until none is pending.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let regs = loop {
+        let regs = api
+            .registrations(&meeting_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        if regs["counts"]["pending"].as_u64() == Some(0) || Instant::now() > deadline {
+            break regs;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
     let emails = api.user_emails().await.map_err(|e| e.to_string())?;
     let registered = registered_of(&regs, &emails);
     if registered.is_empty() {

@@ -13,7 +13,7 @@ use attend_example::{RunningApp, start};
 use attend_zoom_sim::{
     Endpoint, MeetingSpec, RateLimits, Scenario, SimConfig, SimHandle, Simulator, Timeline,
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use reliability_support::{
@@ -34,14 +34,10 @@ async fn zoom() -> SimHandle {
     .expect("simulator")
 }
 
-fn class(sim: &SimHandle) -> (u64, Vec<(String, String)>) {
+fn class(sim: &SimHandle, start: DateTime<Utc>) -> (u64, Vec<(String, String)>) {
     let meeting = sim
         .sim()
-        .create_meeting(&MeetingSpec::scheduled(
-            "Two instances",
-            Utc::now() - chrono::Duration::hours(4),
-            60,
-        ))
+        .create_meeting(&MeetingSpec::scheduled("Two instances", start, 60))
         .expect("meeting");
     let students: Vec<(String, String)> = (1..=30)
         .map(|i| (format!("p{i:02}"), format!("p{i:02}@two.example")))
@@ -49,14 +45,14 @@ fn class(sim: &SimHandle) -> (u64, Vec<(String, String)>) {
     (meeting.id, students)
 }
 
-async fn play(sim: &SimHandle, zoom_id: u64, students: &[(String, String)]) -> Timeline {
+async fn play(
+    sim: &SimHandle,
+    zoom_id: u64,
+    students: &[(String, String)],
+    start: DateTime<Utc>,
+) -> Timeline {
     let emails: Vec<String> = students.iter().map(|(_, e)| e.clone()).collect();
-    let scenario = Scenario::typical_class(
-        zoom_id,
-        &emails,
-        Utc::now() - chrono::Duration::hours(4),
-        21,
-    );
+    let scenario = Scenario::typical_class(zoom_id, &emails, start, 21);
     let timeline = sim.sim().timeline(&scenario).expect("timeline");
     sim.sim().record(&timeline);
     timeline
@@ -132,12 +128,14 @@ async fn two_instances_on_one_database_match_one_instance_and_run_each_job_once(
 
     // One instance: the reference.
     let sim1 = zoom().await;
-    let (zoom_id, students) = class(&sim1);
+    // One class time for both runs (whole seconds, as Zoom's times are).
+    let class_start = DateTime::from_timestamp(Utc::now().timestamp() - 4 * 3600, 0).expect("time");
+    let (zoom_id, students) = class(&sim1, class_start);
     let one = start(sim_config(&sim1, &single_url))
         .await
         .expect("single app");
     let one_meeting = setup_class(&http, one.local_url(), zoom_id, "two", &students).await;
-    let timeline = play(&sim1, zoom_id, &students).await;
+    let timeline = play(&sim1, zoom_id, &students, class_start).await;
     for e in &timeline.events {
         assert_eq!(
             send_now(&http, &webhook_url(one.local_url()), &e.body).await,
@@ -150,7 +148,7 @@ async fn two_instances_on_one_database_match_one_instance_and_run_each_job_once(
 
     // Two instances, another simulator with the same seed (same meeting and registrant ids).
     let sim2 = zoom().await;
-    let (zoom_id2, _) = class(&sim2);
+    let (zoom_id2, _) = class(&sim2, class_start);
     assert_eq!(
         zoom_id2, zoom_id,
         "simulators with one seed give the same ids"
@@ -162,7 +160,7 @@ async fn two_instances_on_one_database_match_one_instance_and_run_each_job_once(
         .await
         .expect("instance B");
     let meeting = setup_class(&http, a.local_url(), zoom_id, "two", &students).await;
-    let timeline2 = play(&sim2, zoom_id, &students).await;
+    let timeline2 = play(&sim2, zoom_id, &students, class_start).await;
     assert_eq!(timeline2.events.len(), timeline.events.len());
     // Every delivery to both instances at the same time.
     let (url_a, url_b) = (webhook_url(a.local_url()), webhook_url(b.local_url()));
@@ -174,10 +172,24 @@ async fn two_instances_on_one_database_match_one_instance_and_run_each_job_once(
         assert_eq!((ra, rb), (Some(200), Some(200)));
     }
     wait_processed(&a, Duration::from_secs(60)).await;
-    let reports_before = sim2.sim().calls(Endpoint::ReportParticipants)
-        + sim2.sim().calls(Endpoint::PastParticipants);
     let got = reconcile_and_read(&b, &meeting, &timeline2).await;
-    assert_eq!(got, expected, "two instances give another roster than one");
+    assert_eq!(got.len(), expected.len());
+    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+        for key in ["window", "unmatched"] {
+            assert_eq!(g[key], e[key], "instance {i}: {key} differs");
+        }
+        let (gr, er) = (
+            g["roster"].as_array().unwrap(),
+            e["roster"].as_array().unwrap(),
+        );
+        assert_eq!(gr.len(), er.len(), "instance {i}: roster sizes differ");
+        for (a, b) in gr.iter().zip(er) {
+            assert_eq!(
+                a, b,
+                "instance {i}: two instances give another row than one"
+            );
+        }
+    }
 
     // No job ran twice.
     let stats = sim2.sim().rate_limited();
@@ -186,13 +198,26 @@ async fn two_instances_on_one_database_match_one_instance_and_run_each_job_once(
         "a registrant was added twice: {stats:?}"
     );
     assert_eq!(sim2.sim().registrants(zoom_id).len(), students.len());
-    let pulls = sim2.sim().calls(Endpoint::ReportParticipants)
-        + sim2.sim().calls(Endpoint::PastParticipants)
-        - reports_before;
+    // The same Zoom calls as one instance (each instance fetches its own access token).
+    let calls = |sim: &SimHandle| {
+        let mut c = sim.sim().call_counts();
+        c.remove(&Endpoint::OAuthToken);
+        c
+    };
+    eprintln!(
+        "Zoom calls: one instance {:?}, two instances {:?}",
+        sim1.sim().call_counts(),
+        sim2.sim().call_counts()
+    );
     assert_eq!(
-        pulls as usize,
+        calls(&sim2),
+        calls(&sim1),
+        "two instances made other Zoom calls than one"
+    );
+    assert_eq!(
+        sim2.sim().calls(Endpoint::ReportParticipants) as usize,
         timeline2.instances.len(),
-        "report pulls: one per reconcile expected"
+        "one report pull per instance expected"
     );
     let webhooks = count(&a, "SELECT COUNT(*) AS n FROM attend_webhooks").await;
     let distinct = timeline2

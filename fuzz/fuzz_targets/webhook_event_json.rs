@@ -295,7 +295,7 @@ impl Envelope {
     }
 }
 
-fn non_blank_str<'v>(value: Option<&'v Value>) -> Option<&'v str> {
+fn non_blank_str(value: Option<&Value>) -> Option<&str> {
     value
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())

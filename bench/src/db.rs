@@ -19,6 +19,9 @@ pub enum Backend {
         server: String,
         /// The database name (a plain identifier).
         database: String,
+        /// `ALTER DATABASE … SET synchronous_commit` after creating it (`None`: the server's
+        /// setting). A diagnostic knob: `off` shows how much of the cost is the WAL flush.
+        synchronous_commit: Option<String>,
     },
 }
 
@@ -72,6 +75,7 @@ impl Backend {
             return Ok(Backend::Postgres {
                 server: server.to_owned(),
                 database: database.to_owned(),
+                synchronous_commit: None,
             });
         }
         Err(format!("unsupported database URL {url:?}"))
@@ -114,7 +118,9 @@ impl Backend {
     pub fn url(&self) -> String {
         match self {
             Backend::Sqlite { path } => format!("sqlite://{}", path.display()),
-            Backend::Postgres { server, database } => format!("{server}/{database}"),
+            Backend::Postgres {
+                server, database, ..
+            } => format!("{server}/{database}"),
         }
     }
 
@@ -135,7 +141,11 @@ impl Backend {
                 }
                 Ok(())
             }
-            Backend::Postgres { server, database } => {
+            Backend::Postgres {
+                server,
+                database,
+                synchronous_commit,
+            } => {
                 let mut conn = PgConnection::establish(&format!("{server}/postgres"))
                     .map_err(|e| format!("cannot connect to {server}/postgres: {e}"))?;
                 // Two statements: a multi-statement string runs as one transaction block,
@@ -143,7 +153,19 @@ impl Backend {
                 conn.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
                     .map_err(|e| e.to_string())?;
                 conn.batch_execute(&format!("CREATE DATABASE {database}"))
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string())?;
+                if let Some(level) = synchronous_commit {
+                    if !["on", "off", "local", "remote_write", "remote_apply"]
+                        .contains(&level.as_str())
+                    {
+                        return Err(format!("synchronous_commit: unknown level {level:?}"));
+                    }
+                    conn.batch_execute(&format!(
+                        "ALTER DATABASE {database} SET synchronous_commit = {level}"
+                    ))
+                    .map_err(|e| e.to_string())?;
+                }
+                Ok(())
             }
         }
     }

@@ -55,6 +55,8 @@ pub struct SuiteConfig {
     pub roster_reads: usize,
     /// Skip the SQLite run.
     pub skip_sqlite: bool,
+    /// PostgreSQL's `synchronous_commit` for the benchmark database (`None`: the server's).
+    pub pg_synchronous_commit: Option<String>,
 }
 
 /// CPU used during a phase, seconds.
@@ -627,6 +629,7 @@ pub async fn run_suite(cfg: &SuiteConfig) -> SuiteReport {
         backends.push(Backend::Postgres {
             server: server.trim_end_matches('/').to_owned(),
             database: "attend_bench".into(),
+            synchronous_commit: cfg.pg_synchronous_commit.clone(),
         });
     }
     for backend in backends {

@@ -594,8 +594,10 @@ impl ChildApp {
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(url) = line.strip_prefix(CHILD_READY) {
-                    let _ = tx.send(url.trim().to_owned());
+                // libtest may print "test reliability_child_app ... " on the same line.
+                if let Some(i) = line.find(CHILD_READY) {
+                    let url = line[i + CHILD_READY.len()..].split_whitespace().next();
+                    let _ = tx.send(url.unwrap_or_default().to_owned());
                 }
             }
         });

@@ -126,6 +126,40 @@ impl Api {
         ))
     }
 
+    /// `GET path` as admin: the raw body of a 200 answer (not parsed).
+    ///
+    /// # Errors
+    /// [`ApiCallError`] on transport errors or another status.
+    pub async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ApiCallError> {
+        let what = format!("GET {path}");
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin)
+            .send()
+            .await
+            .map_err(|source| ApiCallError::Transport {
+                what: what.clone(),
+                source,
+            })?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|source| ApiCallError::Transport {
+                what: what.clone(),
+                source,
+            })?;
+        if status != 200 {
+            return Err(ApiCallError::Status {
+                what,
+                status,
+                body: String::from_utf8_lossy(&bytes[..bytes.len().min(500)]).into_owned(),
+            });
+        }
+        Ok(bytes.to_vec())
+    }
+
     /// Like [`call`](Self::call), but any status outside `expected` is an error.
     ///
     /// # Errors

@@ -4,7 +4,7 @@
 //! attend-bench suite --app PATH [--postgres URL] [--duration S] [--connections N]
 //!                    [--rate R] [--join-rate R] [--roster N] [--roster-reads N]
 //!                    [--work-dir DIR] [--json FILE] [--skip-sqlite]
-//!                    [--pg-synchronous-commit on|off]
+//!                    [--pg-synchronous-commit on|off] [--drain-bound S]
 //! attend-bench bare-server --bind ADDR --secret S [--workers N]
 //! attend-bench ingest --url URL --secret S [--zoom-meeting-id N] [--tag T] [--duration S]
 //!                     [--connections N] [--rate R] [--max N] [--acked-out FILE]
@@ -22,7 +22,7 @@ const USAGE: &str = "usage:
   attend-bench suite --app PATH [--postgres postgres://user@127.0.0.1:5432] [--duration 15]
                      [--connections 64] [--rate 5000] [--join-rate 2000] [--roster 1000]
                      [--roster-reads 50] [--work-dir DIR] [--json FILE] [--skip-sqlite]
-                     [--pg-synchronous-commit on|off]
+                     [--pg-synchronous-commit on|off] [--drain-bound 300]
   attend-bench bare-server --bind 127.0.0.1:PORT --secret SECRET [--workers 4]
   attend-bench ingest --url http://127.0.0.1:PORT/attend/webhooks/zoom --secret SECRET
                       [--zoom-meeting-id N] [--tag T] [--start RFC3339] [--duration 15]
@@ -182,6 +182,7 @@ async fn real_main() -> Result<(), String> {
                 roster_reads: num(&opts, "roster-reads", 50)?,
                 skip_sqlite: flags.iter().any(|f| f == "skip-sqlite"),
                 pg_synchronous_commit: opts.get("pg-synchronous-commit").cloned(),
+                drain_bound: Duration::from_secs(num(&opts, "drain-bound", 300)?),
             };
             let report = run_suite(&cfg).await;
             if let Some(path) = opts.get("json") {

@@ -6,8 +6,12 @@
 #
 #   scripts/reliability-pg-stop.sh
 #
-# It restarts PostgreSQL on exit whatever happens. Do not run it while others use the
-# cluster (cargo test uses a TCP proxy instead: tests/tests/reliability_outage.rs).
+# PGSTOP_CLUSTER="VERSION NAME" (default: the first version's `main`) and PGSTOP_PORT (default
+# 5432) choose the cluster; user `postgres` on 127.0.0.1 must not need a password. It restarts
+# the cluster on exit whatever happens. Prefer a cluster nobody else uses, e.g.
+#   pg_createcluster 15 reltest -p 5433 --start   (with a trust line for 127.0.0.1 in its
+#   pg_hba.conf), then PGSTOP_CLUSTER="15 reltest" PGSTOP_PORT=5433 scripts/reliability-pg-stop.sh
+# (cargo test never stops a server: tests/tests/reliability_outage.rs uses a TCP proxy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/attend-target}"
@@ -15,15 +19,15 @@ WORK="$CARGO_TARGET_DIR/reliability/pg-stop"
 rm -rf "$WORK" && mkdir -p "$WORK"
 source scripts/reliability-lib.sh
 cargo build --release -p attend-example -p attend-bench
-pg_server="${ATTEND_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
-pg_server="${pg_server%/*}"
-cluster_version=$(ls /etc/postgresql | head -1)
+pg_port="${PGSTOP_PORT:-5432}"
+pg_server="postgres://postgres@127.0.0.1:$pg_port"
+read -r cluster_version cluster_name <<<"${PGSTOP_CLUSTER:-$(ls /etc/postgresql | head -1) main}"
 
 APP_PID=""
 cleanup() {
   [ -n "$APP_PID" ] && kill -9 "$APP_PID" 2>/dev/null || true
-  if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
-    pg_ctlcluster --skip-systemctl-redirect "$cluster_version" main start || true
+  if ! pg_isready -h 127.0.0.1 -p "$pg_port" -q; then
+    pg_ctlcluster --skip-systemctl-redirect "$cluster_version" "$cluster_name" start || true
   fi
 }
 trap cleanup EXIT
@@ -39,11 +43,11 @@ zid=$(demo_zoom_id "$port")
   --connections 16 --rate 200 --duration 40 --acked-out "$WORK/acked.txt" >"$WORK/load.json" &
 load=$!
 sleep 10
-echo "==> stopping PostgreSQL ($cluster_version/main) for 10 s"
-pg_ctlcluster --skip-systemctl-redirect "$cluster_version" main stop -m fast
+echo "==> stopping PostgreSQL ($cluster_version/$cluster_name, port $pg_port) for 10 s"
+pg_ctlcluster --skip-systemctl-redirect "$cluster_version" "$cluster_name" stop -m fast
 sleep 10
-pg_ctlcluster --skip-systemctl-redirect "$cluster_version" main start
-for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+pg_ctlcluster --skip-systemctl-redirect "$cluster_version" "$cluster_name" start
+for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p "$pg_port" -q && break; sleep 1; done
 echo "==> PostgreSQL is back"
 wait "$load"
 echo "    load: $(statuses "$WORK/load.json")"

@@ -334,7 +334,8 @@ pub struct CreateZoomMeeting {
 #[schema(example = json!({"group": "course-101", "kind": "meeting",
     "zoom_meeting_id": 85393847045_i64, "restrict_to_registered": true}))]
 pub struct LinkMeetingRequest {
-    /// The host group the meeting belongs to; instructors must manage it.
+    /// The host group the meeting belongs to; instructors must manage it. Not empty.
+    #[schema(min_length = 1)]
     pub group: String,
     /// Meeting or webinar.
     pub kind: MeetingKind,
@@ -408,8 +409,9 @@ impl From<MeetingPatch> for service::MeetingPatch {
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MeetingListQuery {
-    /// Only meetings of this group. Instructors without it see the meetings of all their
-    /// groups.
+    /// Only meetings of this group (not empty). Instructors without it see the meetings of
+    /// all their groups.
+    #[param(min_length = 1)]
     pub group: Option<String>,
 }
 

@@ -65,14 +65,14 @@ impl Default for Options {
 impl Options {
     /// The defaults: pool size 8 on a SQLite file and 10 on PostgreSQL (always 1 for in-memory
     /// SQLite), migrations run on connect, `synchronous = NORMAL`, `busy_timeout` 5 s, a
-    /// connection timeout of 10 s, and PostgreSQL's default `search_path`.
+    /// connection timeout of 2 s, and PostgreSQL's default `search_path`.
     pub fn new() -> Self {
         Self {
             pool_size: None,
             run_migrations: true,
             sqlite_synchronous: SqliteSynchronous::Normal,
             busy_timeout: Duration::from_secs(5),
-            connection_timeout: Duration::from_secs(10),
+            connection_timeout: Duration::from_secs(2),
             postgres_schema: None,
         }
     }
@@ -112,8 +112,12 @@ impl Options {
         self
     }
 
-    /// How long a call waits for a free pooled connection before failing with a retryable
-    /// error (default 10 s).
+    /// How long a call waits for a free pooled connection (or for a new connection to the
+    /// database) before failing with a retryable error (default 2 s).
+    ///
+    /// The default is below Zoom's 3-second webhook deadline on purpose: while the database
+    /// is down, the webhook receiver answers 503 in time (so Zoom retries on a clean refusal
+    /// rather than a timeout) instead of holding every request until the deadline passed.
     pub fn connection_timeout(mut self, timeout: Duration) -> Self {
         self.connection_timeout = timeout;
         self

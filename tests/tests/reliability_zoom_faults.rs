@@ -152,6 +152,7 @@ async fn transient_zoom_faults_leave_every_user_registered_exactly_once() {
         too_many_requests: 0.08,
         server_error: 0.08,
         server_error_status: 503,
+        revoke_tokens: 0.03,
         only: Some(only),
         seed: 4_999,
         ..RandomFaults::default()
@@ -166,9 +167,9 @@ async fn transient_zoom_faults_leave_every_user_registered_exactly_once() {
         Fault::ServerError(502),
     );
     // Token expiry: every access token dies three times during the run (attend must fetch
-    // a new one and repeat the call). Random revocations are not used: two revocations
-    // between one refresh and its retry are, by design, a permanent `zoom_invalid_token`
-    // (see RELIABILITY.md).
+    // a new one and repeat the call), and 3 % of registrant calls revoke it at random as
+    // well, so that a revocation sometimes lands between the client's one refresh and its
+    // retry: the run must then be retried, never leave users `failed`.
     for n in [30, 90, 150] {
         sim.schedule_fault(
             FaultTrigger::Nth(Some(Endpoint::BatchRegistrants), n),

@@ -12,6 +12,16 @@ use crate::store::{Job as StoredJob, JobState};
 use super::jobs::Job;
 use super::{Attend, JobRunReport, ServiceError};
 
+/// The outcome of a job as written to the queue.
+enum Record {
+    Complete,
+    Defer(DateTime<Utc>),
+    Fail {
+        message: String,
+        retry_at: DateTime<Utc>,
+    },
+}
+
 /// What a job handler decided.
 pub(crate) enum JobOutcome {
     /// Finished.
@@ -45,8 +55,9 @@ impl Attend {
         let mut outage = 0u32;
         loop {
             if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
+                let startup = last_sweep.is_none();
                 last_sweep = Some(tokio::time::Instant::now());
-                if let Err(err) = self.sweep().await {
+                if let Err(err) = self.sweep(startup).await {
                     warn!(error = %err, "worker sweep failed");
                 }
             }
@@ -131,12 +142,25 @@ impl Attend {
     }
 
     /// Queues stored webhooks that have no job, and purges expired data.
-    async fn sweep(&self) -> Result<(), ServiceError> {
+    ///
+    /// Later sweeps only look at deliveries older than a minute (younger ones are normally
+    /// still being queued by the request that stored them). The first sweep of a process
+    /// looks at every waiting delivery, whatever its age: after a crash between storing a
+    /// delivery and queueing it, the restarted worker picks it up at once instead of a
+    /// sweep interval later. Queueing a delivery that already has a job is a no-op.
+    async fn sweep(&self, startup: bool) -> Result<(), ServiceError> {
         let now = self.now();
+        // At start-up the waiting deliveries may include a backlog that has jobs; the orphans
+        // are the newest of them, so look further.
+        let (before, limit) = if startup {
+            (now + TimeDelta::seconds(1), 10_000)
+        } else {
+            (now - TimeDelta::minutes(1), 1_000)
+        };
         let stale = self
             .inner
             .store
-            .list_unprocessed_webhooks(now - TimeDelta::minutes(1), 1_000)
+            .list_unprocessed_webhooks(before, limit)
             .await?;
         for webhook in stale {
             self.enqueue(
@@ -167,22 +191,19 @@ impl Attend {
                 Err(err) => JobOutcome::Retry(ServiceError::internal(err)),
             };
             let now = self.now();
-            let store = &self.inner.store;
             let kind = stored.kind.clone();
-            let result = match outcome {
+            let record = match outcome {
                 JobOutcome::Done => {
                     report.completed += 1;
                     metrics::counter!("attend_jobs_total", "kind" => kind, "outcome" => "done")
                         .increment(1);
-                    store.complete_job(stored.id, worker, now).await
+                    Record::Complete
                 }
                 JobOutcome::Defer(run_at) => {
                     report.deferred += 1;
                     metrics::counter!("attend_jobs_total", "kind" => kind, "outcome" => "deferred")
                         .increment(1);
-                    store
-                        .defer_job(stored.id, worker, run_at.max(now), now)
-                        .await
+                    Record::Defer(run_at)
                 }
                 JobOutcome::Retry(err) => {
                     report.failed += 1;
@@ -197,27 +218,64 @@ impl Attend {
                             rand::random::<f64>(),
                         ),
                     };
-                    match store
-                        .fail_job(stored.id, worker, &err.to_string(), retry_at, now)
-                        .await
-                    {
-                        Ok(JobState::Dead) => {
-                            self.on_dead_job(&stored).await;
-                            Ok(())
-                        }
-                        Ok(_) => Ok(()),
-                        Err(e) => Err(e),
+                    Record::Fail {
+                        message: err.to_string(),
+                        retry_at,
                     }
                 }
             };
-            if let Err(err) = result {
-                // Typically a lease lost to another worker: that worker owns the job now.
-                debug!(error = %err, "could not record the job outcome");
-            }
+            let lease_left = (lease_end - now).to_std().unwrap_or_default();
+            self.record_outcome(&stored, worker, &record, lease_left).await;
         }
         .instrument(span)
         .await;
         report
+    }
+
+    /// Writes a job's outcome to the queue. A storage outage here would otherwise leave the
+    /// job `running` until its lease ends (minutes), so a retryable failure is tried again
+    /// with backoff while the lease lasts (`lease_left`, in real time). A lease lost to
+    /// another worker is final: that worker owns the job now.
+    async fn record_outcome(
+        &self,
+        stored: &StoredJob,
+        worker: &str,
+        record: &Record,
+        lease_left: Duration,
+    ) {
+        let store = &self.inner.store;
+        let deadline = tokio::time::Instant::now() + lease_left;
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let now = self.now();
+            let result = match record {
+                Record::Complete => store.complete_job(stored.id, worker, now).await.map(|()| None),
+                Record::Defer(run_at) => store
+                    .defer_job(stored.id, worker, (*run_at).max(now), now)
+                    .await
+                    .map(|()| None),
+                Record::Fail { message, retry_at } => store
+                    .fail_job(stored.id, worker, message, *retry_at, now)
+                    .await
+                    .map(Some),
+            };
+            match result {
+                Ok(Some(JobState::Dead)) => {
+                    self.on_dead_job(stored).await;
+                    return;
+                }
+                Ok(_) => return,
+                Err(err) if err.is_retryable() && tokio::time::Instant::now() + pause < deadline => {
+                    debug!(error = %err, "could not record the job outcome yet; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                Err(err) => {
+                    debug!(error = %err, "could not record the job outcome");
+                    return;
+                }
+            }
+        }
     }
 
     async fn handle(&self, job: Job, stored: &StoredJob, lease_end: DateTime<Utc>) -> JobOutcome {

@@ -184,9 +184,14 @@ fn failure(err: ZoomApiError) -> ZoomFailure {
         ZoomApiError::ReportsUnavailable { message, .. }
         | ZoomApiError::ReportExpired { message } => ZoomFailure::NoAccess { message },
         ZoomApiError::BatchNotSupported { .. } => ZoomFailure::BatchNotSupported,
+        // A 401 that survived one token refresh: the token was revoked again between the
+        // refresh and the retry (credentials that are really wrong fail at the token endpoint
+        // as `OAuth`). Treated like an outage, so a registration run leaves its users pending
+        // and is retried with backoff instead of failing them for good.
         e @ (ZoomApiError::Server { .. }
         | ZoomApiError::Timeout(_)
         | ZoomApiError::Transport(_)
+        | ZoomApiError::InvalidToken { .. }
         | ZoomApiError::Decode { .. }
         | ZoomApiError::InvalidResponse(_)) => ZoomFailure::Unavailable {
             source: Box::new(e),

@@ -5,7 +5,7 @@
 //!
 //! | Zoom says | variant | disposition |
 //! |---|---|---|
-//! | 401 after one token refresh (code 124 …) | [`InvalidToken`](ZoomApiError::InvalidToken) | permanent |
+//! | 401 after one token refresh (code 124 …) | [`InvalidToken`](ZoomApiError::InvalidToken) | permanent for this call (the client does not loop); the service retries the job later |
 //! | token endpoint 4xx (bad client id/secret/account, app deactivated) | [`OAuth`](ZoomApiError::OAuth) | permanent |
 //! | 429 per-second / concurrent, still after the retries | [`RateLimited`](ZoomApiError::RateLimited) | retry |
 //! | 429 daily (`X-RateLimit-Type: Daily-limit` or "daily" in the message), incl. 3/day/registrant | [`DailyLimit`](ZoomApiError::DailyLimit) | defer until `retry_at` |
@@ -83,8 +83,10 @@ pub enum ZoomApiError {
         /// Zoom's reason (`reason`/`error` field, or the body text).
         message: String,
     },
-    /// Zoom answered 401 even with a freshly fetched token. Permanent until the app's
-    /// credentials or scopes are fixed.
+    /// Zoom answered 401 even with a freshly fetched token. The client does not refresh a
+    /// second time; the service treats it like an outage (its background jobs retry with
+    /// backoff), since a token revoked twice in a row heals by itself, while credentials
+    /// that are really wrong fail earlier, at the token endpoint ([`ZoomApiError::OAuth`]).
     #[error("Zoom rejected the access token: {message}")]
     InvalidToken {
         /// Zoom's message.

@@ -219,7 +219,10 @@ impl Demo {
 }
 
 /// What the demo set up, for the printed guide and for tests.
-#[derive(Clone, Debug, Serialize)]
+///
+/// Its `Debug` shows the tokens and the join link as `[redacted]`: they are credentials, even
+/// in a demo, and must not end up in logs.
+#[derive(Clone, Serialize)]
 pub struct DemoInfo {
     /// The demo course.
     pub course_id: String,
@@ -239,6 +242,23 @@ pub struct DemoInfo {
     pub student_join_link: String,
     /// How many students are registered at (simulated) Zoom.
     pub registered: u64,
+}
+
+impl std::fmt::Debug for DemoInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("DemoInfo")
+            .field("course_id", &self.course_id)
+            .field("meeting_id", &self.meeting_id)
+            .field("zoom_meeting_id", &self.zoom_meeting_id)
+            .field("instructor_name", &self.instructor_name)
+            .field("instructor_token", &REDACTED)
+            .field("student_name", &self.student_name)
+            .field("student_token", &REDACTED)
+            .field("student_join_link", &REDACTED)
+            .field("registered", &self.registered)
+            .finish()
+    }
 }
 
 /// The simulator's seed, generated once per database.

@@ -274,5 +274,8 @@ fn demo_info_debug_redacts_its_tokens() {
     };
     let text = format!("{info:?}");
     assert!(!text.contains("eyJ"), "{text}");
-    assert!(text.contains("cs101") && text.contains("[redacted]"), "{text}");
+    assert!(
+        text.contains("cs101") && text.contains("[redacted]"),
+        "{text}"
+    );
 }

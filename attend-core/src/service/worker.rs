@@ -225,7 +225,8 @@ impl Attend {
                 }
             };
             let lease_left = (lease_end - now).to_std().unwrap_or_default();
-            self.record_outcome(&stored, worker, &record, lease_left).await;
+            self.record_outcome(&stored, worker, &record, lease_left)
+                .await;
         }
         .instrument(span)
         .await;
@@ -249,7 +250,10 @@ impl Attend {
         loop {
             let now = self.now();
             let result = match record {
-                Record::Complete => store.complete_job(stored.id, worker, now).await.map(|()| None),
+                Record::Complete => store
+                    .complete_job(stored.id, worker, now)
+                    .await
+                    .map(|()| None),
                 Record::Defer(run_at) => store
                     .defer_job(stored.id, worker, (*run_at).max(now), now)
                     .await
@@ -265,7 +269,9 @@ impl Attend {
                     return;
                 }
                 Ok(_) => return,
-                Err(err) if err.is_retryable() && tokio::time::Instant::now() + pause < deadline => {
+                Err(err)
+                    if err.is_retryable() && tokio::time::Instant::now() + pause < deadline =>
+                {
                     debug!(error = %err, "could not record the job outcome yet; retrying");
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(5));

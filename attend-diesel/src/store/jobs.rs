@@ -2,12 +2,16 @@
 //!
 //! Claiming is the one place where the backends differ most:
 //!
-//! * **PostgreSQL**: `SELECT … ORDER BY run_at, id LIMIT n FOR UPDATE SKIP LOCKED`, then
-//!   `UPDATE … WHERE id IN (…)` in the same transaction. Rows another worker is claiming are
+//! * **PostgreSQL**: `SELECT … ORDER BY run_at, id LIMIT n FOR UPDATE SKIP LOCKED` (once for
+//!   ready jobs, once for expired leases, merged), then `UPDATE … WHERE id IN (…)` in the
+//!   same transaction. Rows another worker is claiming are
 //!   skipped rather than waited for, so concurrent workers (in any number of processes) get
 //!   disjoint jobs without blocking each other.
 //! * **SQLite**: inside `BEGIN IMMEDIATE` (one writer at a time, so no two claims overlap),
 //!   `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING …` in one statement.
+//!
+//! Either way each of the two claimable sets is read as one limited index range, so a claim
+//! costs the same with ten or a hundred thousand jobs waiting.
 //!
 //! Both first dead-letter expired leases that used their last attempt.
 
@@ -157,20 +161,32 @@ fn claim_tx(
     now: i64,
 ) -> Result<Vec<JobRow>, DieselStoreError> {
     bury_expired(conn, now)?;
+    // The claimable rows are two index ranges: `ready` by `(state, run_at, id)` and expired
+    // leases by `(state, locked_until)`. Each is read on its own, in index order and limited,
+    // then merged; a single `… OR …` with `ORDER BY run_at, id` would collect and sort every
+    // claimable row at each claim, which costs as much as the whole backlog.
     let mut rows: Vec<JobRow> = match conn {
         AnyConnection::Postgresql(c) => {
-            let claimable = j::state
-                .eq(READY)
-                .and(j::run_at.le(now))
-                .or(j::state.eq(RUNNING).and(j::locked_until.le(now)));
-            let ids: Vec<i64> = j::table
-                .filter(claimable)
+            let ready: Vec<(i64, i64)> = j::table
+                .filter(j::state.eq(READY).and(j::run_at.le(now)))
                 .order((j::run_at, j::id))
                 .limit(limit)
-                .select(j::id)
+                .select((j::run_at, j::id))
                 .for_update()
                 .skip_locked()
                 .load(c)?;
+            let expired: Vec<(i64, i64)> = j::table
+                .filter(j::state.eq(RUNNING).and(j::locked_until.le(now)))
+                .order((j::locked_until, j::id))
+                .limit(limit)
+                .select((j::run_at, j::id))
+                .for_update()
+                .skip_locked()
+                .load(c)?;
+            let mut candidates: Vec<(i64, i64)> = ready.into_iter().chain(expired).collect();
+            candidates.sort_unstable();
+            candidates.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            let ids: Vec<i64> = candidates.into_iter().map(|(_, id)| id).collect();
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
@@ -189,10 +205,18 @@ fn claim_tx(
             "UPDATE attend_jobs \
              SET state = 'running', attempts = attempts + 1, locked_by = ?1, \
                  locked_until = ?2, updated_at = ?3 \
-             WHERE id IN (SELECT id FROM attend_jobs \
-                          WHERE (state = 'ready' AND run_at <= ?3) \
-                             OR (state = 'running' AND locked_until <= ?3) \
-                          ORDER BY run_at, id LIMIT ?4) \
+             WHERE id IN ( \
+               SELECT id FROM ( \
+                 SELECT id, run_at FROM ( \
+                   SELECT id, run_at FROM attend_jobs \
+                   WHERE state = 'ready' AND run_at <= ?3 \
+                   ORDER BY run_at, id LIMIT ?4) \
+                 UNION ALL \
+                 SELECT id, run_at FROM ( \
+                   SELECT id, run_at FROM attend_jobs \
+                   WHERE state = 'running' AND locked_until <= ?3 \
+                   ORDER BY locked_until, id LIMIT ?4)) \
+               ORDER BY run_at, id LIMIT ?4) \
              RETURNING *",
         )
         .bind::<Text, _>(worker)
@@ -247,7 +271,16 @@ impl JobQueue for DieselStore {
             created_at: micros(now),
             updated_at: micros(now),
         };
-        Ok(self.write(move |conn| enqueue_tx(conn, &row)).await?)
+        // Grouped with other concurrent enqueues (the webhook receiver queues one job per
+        // delivery): one transaction for many, each committed before its call returns.
+        Ok(self
+            .write_grouped(
+                row.dedupe_key
+                    .as_ref()
+                    .map_or_else(String::new, |key| format!("job\u{0}{key}")),
+                move |conn| enqueue_tx(conn, &row),
+            )
+            .await?)
     }
 
     async fn get_job(&self, id: JobId) -> StoreResult<Option<Job>> {

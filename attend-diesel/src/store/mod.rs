@@ -15,6 +15,7 @@ use crate::options::Options;
 use crate::pool::{Pool, build_pool};
 
 mod attendance;
+mod group;
 mod jobs;
 mod meetings;
 mod privacy;
@@ -36,6 +37,8 @@ pub struct DieselStore {
 struct Inner {
     pool: Pool,
     backend: BackendKind,
+    /// Webhook inserts and job enqueues wait here to share a transaction.
+    group: group::GroupCommit,
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -90,6 +93,7 @@ impl DieselStore {
             inner: Arc::new(Inner {
                 pool,
                 backend: url.backend(),
+                group: group::GroupCommit::default(),
             }),
         };
         if options.run_migrations {

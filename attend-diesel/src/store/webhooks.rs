@@ -98,8 +98,11 @@ impl WebhookInbox for DieselStore {
             body_encoding: Some(encoding.to_owned()),
             status: status.encode().to_owned(),
         };
+        // Grouped: concurrent deliveries share one transaction (store/group.rs); the answer
+        // still comes only after that transaction committed.
+        let lock_key = format!("webhook\u{0}{}\u{0}{}", row.account, row.dedupe_key);
         let outcome = self
-            .write(move |conn| {
+            .write_grouped(lock_key, move |conn| {
                 // The UNIQUE (account, dedupe_key) constraint decides; a conflicting insert
                 // returns no row instead of failing (which would abort a PostgreSQL
                 // transaction), and then the existing id is looked up.

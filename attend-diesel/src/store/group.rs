@@ -1,0 +1,355 @@
+//! Group commit: many small, independent writes share one transaction.
+//!
+//! The webhook receiver must commit every delivery before it answers Zoom, and under load many
+//! requests do so at the same moment. One transaction each would make the database's commit
+//! (SQLite's single writer lock, PostgreSQL's WAL flush) the limit. Instead, a write submitted
+//! through [`DieselStore::write_grouped`] joins a queue; one *leader* (a blocking task that runs
+//! while the queue has entries) takes everything waiting, up to [`MAX_GROUP`], and applies it in
+//! one write transaction, each operation in a savepoint of its own. Only after the commit does
+//! each caller get its own result, so "`Ok` means committed" holds for every member.
+//!
+//! * An operation that fails rolls back to its savepoint: its caller gets its error, the others
+//!   are unaffected.
+//! * If the group's transaction itself fails (commit error, lost connection), no member
+//!   was committed, and every caller runs its operation again on its own (an ordinary write
+//!   transaction), so each sees its own outcome.
+//! * If no connection can be had, every caller gets a retryable connection error at once
+//!   (one pool timeout for the whole group, not one each).
+//! * Members are applied in the order of their *lock key* (the unique key they write), so two
+//!   processes whose groups overlap (the same Zoom delivery sent to two instances) take the
+//!   same locks in the same order and wait for each other instead of deadlocking.
+//!
+//! A caller that stops waiting (a dropped request) leaves its entry in the queue: it is applied
+//! anyway, which for the webhook inbox is harmless (a redelivery is a duplicate).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use diesel::Connection;
+use tokio::sync::oneshot;
+
+use super::{DieselStore, write_transaction};
+use crate::connection::AnyConnection;
+use crate::error::DieselStoreError;
+
+/// The most operations one group transaction applies.
+pub(crate) const MAX_GROUP: usize = 256;
+
+/// The queue of operations waiting for a group transaction.
+#[derive(Default)]
+pub(crate) struct GroupCommit {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    queue: Vec<Box<dyn Member>>,
+    leading: bool,
+}
+
+/// One queued operation, with its result type erased.
+trait Member: Send {
+    /// The unique key the operation writes (the order in which groups apply members).
+    fn lock_key(&self) -> &str;
+    /// Runs the operation inside the group's transaction, in a savepoint.
+    fn apply(&mut self, conn: &mut AnyConnection);
+    /// The group committed: hand the caller its result.
+    fn committed(self: Box<Self>);
+    /// The group could not run or commit: the caller gets this instead.
+    fn unfinished(self: Box<Self>, outcome: Unfinished);
+}
+
+/// Why a member was not committed with its group.
+#[derive(Clone)]
+enum Unfinished {
+    /// Run the operation alone.
+    RunAlone,
+    /// No connection: fail with a retryable connection error carrying this message.
+    NoConnection(String),
+}
+
+enum Reply<T> {
+    Done(Result<T, DieselStoreError>),
+    Unfinished(Unfinished),
+}
+
+struct Entry<T, F> {
+    lock_key: String,
+    op: Arc<F>,
+    result: Option<Result<T, DieselStoreError>>,
+    reply: oneshot::Sender<Reply<T>>,
+}
+
+impl<T, F> Member for Entry<T, F>
+where
+    T: Send + 'static,
+    F: Fn(&mut AnyConnection) -> Result<T, DieselStoreError> + Send + Sync + 'static,
+{
+    fn lock_key(&self) -> &str {
+        &self.lock_key
+    }
+
+    fn apply(&mut self, conn: &mut AnyConnection) {
+        let op = &self.op;
+        // A nested transaction is a savepoint: a failing member undoes only its own writes.
+        self.result = Some(conn.transaction(|c| op(c)));
+    }
+
+    fn committed(self: Box<Self>) {
+        let reply = match self.result {
+            Some(result) => Reply::Done(result),
+            None => Reply::Unfinished(Unfinished::RunAlone),
+        };
+        // The caller may have stopped waiting; its write stands all the same.
+        let _ = self.reply.send(reply);
+    }
+
+    fn unfinished(self: Box<Self>, outcome: Unfinished) {
+        let _ = self.reply.send(Reply::Unfinished(outcome));
+    }
+}
+
+impl DieselStore {
+    /// Runs `f` in a write transaction shared with other concurrent callers (see the module
+    /// docs). `f` may run twice (once in a group that then fails to commit, once alone), so it
+    /// must be a function of its captures only: `Fn`, not `FnOnce`. `lock_key` names the
+    /// unique key `f` writes (members are applied in key order; `""` for none).
+    pub(crate) async fn write_grouped<T, F>(
+        &self,
+        lock_key: String,
+        f: F,
+    ) -> Result<T, DieselStoreError>
+    where
+        F: Fn(&mut AnyConnection) -> Result<T, DieselStoreError> + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let op = Arc::new(f);
+        let (reply, answer) = oneshot::channel();
+        let lead = {
+            let mut state = self.group_state();
+            state.queue.push(Box::new(Entry {
+                lock_key,
+                op: Arc::clone(&op),
+                result: None,
+                reply,
+            }));
+            !std::mem::replace(&mut state.leading, true)
+        };
+        if lead {
+            let store = self.clone();
+            // The handle is not awaited: the leader reports through each member's channel.
+            drop(tokio::task::spawn_blocking(move || store.lead_groups()));
+        }
+        match answer.await {
+            Ok(Reply::Done(result)) => result,
+            Ok(Reply::Unfinished(Unfinished::NoConnection(message))) => Err(
+                DieselStoreError::Connect(diesel::ConnectionError::BadConnection(message)),
+            ),
+            // Run alone: the group failed as a whole, or its leader went away (a panic).
+            Ok(Reply::Unfinished(Unfinished::RunAlone)) | Err(_) => {
+                self.write(move |conn| op(conn)).await
+            }
+        }
+    }
+
+    fn group_state(&self) -> std::sync::MutexGuard<'_, State> {
+        // Members are only pushed and drained under the lock; a panic cannot leave it
+        // half-updated, so a poisoned lock is still consistent.
+        self.inner
+            .group
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The leader: applies queued operations in groups until the queue is empty.
+    fn lead_groups(&self) {
+        // Should an operation panic, the members of the group in hand are dropped (their
+        // callers run alone); the guard then hands the queued ones back the same way and
+        // clears `leading`, so the next caller becomes the leader.
+        struct Abdicate<'a>(&'a DieselStore);
+        impl Drop for Abdicate<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    let queued = {
+                        let mut state = self.0.group_state();
+                        state.leading = false;
+                        std::mem::take(&mut state.queue)
+                    };
+                    for member in queued {
+                        member.unfinished(Unfinished::RunAlone);
+                    }
+                }
+            }
+        }
+        let _guard = Abdicate(self);
+        loop {
+            let mut group: Vec<Box<dyn Member>> = {
+                let mut state = self.group_state();
+                if state.queue.is_empty() {
+                    state.leading = false;
+                    return;
+                }
+                let take = state.queue.len().min(MAX_GROUP);
+                state.queue.drain(..take).collect()
+            };
+            group.sort_by(|a, b| a.lock_key().cmp(b.lock_key()));
+            let mut conn = match self.inner.pool.get() {
+                Ok(conn) => conn,
+                Err(err) => {
+                    let outcome = Unfinished::NoConnection(err.to_string());
+                    for member in group {
+                        member.unfinished(outcome.clone());
+                    }
+                    continue;
+                }
+            };
+            let result = write_transaction(&mut conn, |c| {
+                for member in &mut group {
+                    member.apply(c);
+                }
+                Ok(())
+            });
+            match result {
+                Ok(()) => group.into_iter().for_each(|m| m.committed()),
+                Err(err) => {
+                    tracing::debug!(error = %err, members = group.len(), "group commit failed; members run alone");
+                    for member in group {
+                        member.unfinished(Unfinished::RunAlone);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{BigInt, Text};
+
+    use super::*;
+    use crate::Options;
+
+    #[derive(diesel::QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = Text)]
+        k: String,
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn insert(conn: &mut AnyConnection, key: &str) -> Result<(), DieselStoreError> {
+        diesel::sql_query("INSERT INTO scratch (k) VALUES (?1)")
+            .bind::<Text, _>(key)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Concurrent members share transactions; a failing member's writes are undone and it
+    /// alone sees the error; every other member is committed before its call returns.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn members_commit_together_and_fail_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("group.sqlite").display());
+        let store = DieselStore::connect(&url, Options::new()).await.unwrap();
+        store
+            .with_conn(|c| {
+                diesel::sql_query("CREATE TABLE scratch (k TEXT PRIMARY KEY)").execute(c)
+            })
+            .await
+            .unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..400u32 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let key = format!("k{i:03}");
+                let result = store
+                    .write_grouped(key.clone(), move |conn| {
+                        insert(conn, &key)?;
+                        if i % 7 == 0 {
+                            // Wrote, then failed: the savepoint must undo the insert.
+                            return Err(DieselStoreError::conflict(
+                                attend_core::store::Entity::Job,
+                                "test failure",
+                            ));
+                        }
+                        Ok(i)
+                    })
+                    .await;
+                // Committed means visible to a fresh connection now.
+                let seen = store
+                    .with_conn(move |c| {
+                        diesel::sql_query("SELECT COUNT(*) AS n FROM scratch WHERE k = ?1")
+                            .bind::<Text, _>(format!("k{i:03}"))
+                            .get_result::<Count>(c)
+                    })
+                    .await
+                    .unwrap()
+                    .n;
+                (i, result, seen)
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (i, result, seen) = done.unwrap();
+            if i % 7 == 0 {
+                assert!(result.is_err(), "member {i} should fail");
+                assert_eq!(seen, 0, "member {i} failed but its row is there");
+            } else {
+                assert_eq!(result.unwrap(), i);
+                assert_eq!(
+                    seen, 1,
+                    "member {i} returned Ok before its row was committed"
+                );
+            }
+        }
+        let keys: Vec<Key> = store
+            .with_conn(|c| diesel::sql_query("SELECT k FROM scratch ORDER BY k").load(c))
+            .await
+            .unwrap();
+        assert_eq!(keys.len(), 400 - 400usize.div_ceil(7));
+        assert!(
+            keys.iter()
+                .all(|k| k.k[1..].parse::<u32>().unwrap() % 7 != 0)
+        );
+    }
+
+    /// With no connection to be had, every member fails with a retryable error, promptly
+    /// (one pool timeout for the group).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn without_a_connection_members_get_a_retryable_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("busy.sqlite").display());
+        let store = DieselStore::connect(
+            &url,
+            Options::new()
+                .pool_size(1)
+                .connection_timeout(std::time::Duration::from_millis(300)),
+        )
+        .await
+        .unwrap();
+        // Hold the only connection.
+        let pool = store.pool().clone();
+        let held = tokio::task::spawn_blocking(move || pool.get().unwrap())
+            .await
+            .unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let store = store.clone();
+            tasks.spawn(async move { store.write_grouped(format!("k{i}"), |_conn| Ok(())).await });
+        }
+        while let Some(done) = tasks.join_next().await {
+            let err = done.unwrap().expect_err("no connection: must fail");
+            assert!(err.is_retryable(), "{err:?}");
+        }
+        drop(held);
+        // The leader stepped down: the next write goes through.
+        store
+            .write_grouped(String::new(), |_conn| Ok(()))
+            .await
+            .unwrap();
+    }
+}

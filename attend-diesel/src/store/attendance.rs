@@ -519,7 +519,8 @@ impl AttendanceStore for DieselStore {
             user_id: click.user.0.clone(),
             clicked_at: micros(click.at),
         };
-        self.write(move |conn| {
+        // Grouped with other concurrent small writes (a class opening its links at once).
+        self.write_grouped(String::new(), move |conn| {
             require_meeting(conn, &row.meeting_id)?;
             diesel::insert_into(jc::table).values(&row).execute(conn)?;
             Ok(())

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use diesel::Connection;
 use tokio::sync::oneshot;
 
-use super::{DieselStore, write_transaction};
+use super::DieselStore;
 use crate::connection::AnyConnection;
 use crate::error::DieselStoreError;
 
@@ -203,7 +203,7 @@ impl DieselStore {
                     continue;
                 }
             };
-            let result = write_transaction(&mut conn, |c| {
+            let result = self.write_now(&mut conn, |c| {
                 for member in &mut group {
                     member.apply(c);
                 }

@@ -37,8 +37,13 @@ pub struct DieselStore {
 struct Inner {
     pool: Pool,
     backend: BackendKind,
-    /// Webhook inserts and job enqueues wait here to share a transaction.
+    /// Webhook inserts, job enqueues and join clicks wait here to share a transaction.
     group: group::GroupCommit,
+    /// SQLite has one writer at a time. Writers of this process queue here for it instead of
+    /// in SQLite's busy handler, which polls with sleeps of up to 100 ms and would add those
+    /// sleeps to the webhook receiver's answer times. (Other processes on the same file
+    /// still meet at `busy_timeout`.) Unused on PostgreSQL.
+    sqlite_writer: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -94,6 +99,7 @@ impl DieselStore {
                 pool,
                 backend: url.backend(),
                 group: group::GroupCommit::default(),
+                sqlite_writer: std::sync::Mutex::new(()),
             }),
         };
         if options.run_migrations {
@@ -212,7 +218,32 @@ impl DieselStore {
         F: FnOnce(&mut AnyConnection) -> Result<T, DieselStoreError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| write_transaction(conn, f)).await
+        let store = self.clone();
+        self.run(move |conn| store.write_now(conn, f)).await
+    }
+
+    /// [`write_transaction`] on a connection in hand, on SQLite after taking this process's
+    /// writer lock (see `Inner::sqlite_writer`). Blocking.
+    pub(crate) fn write_now<T, F>(
+        &self,
+        conn: &mut AnyConnection,
+        f: F,
+    ) -> Result<T, DieselStoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, DieselStoreError>,
+    {
+        match conn {
+            AnyConnection::Sqlite(_) => {
+                // The lock guards no data, only the turn to write: a poisoned lock is good.
+                let _writer = self
+                    .inner
+                    .sqlite_writer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                write_transaction(conn, f)
+            }
+            AnyConnection::Postgresql(_) => write_transaction(conn, f),
+        }
     }
 }
 

@@ -5,14 +5,16 @@
 //! (SQLite's single writer lock, PostgreSQL's WAL flush) the limit. Instead, a write submitted
 //! through [`DieselStore::write_grouped`] joins a queue; one *leader* (a blocking task that runs
 //! while the queue has entries) takes everything waiting, up to [`MAX_GROUP`], and applies it in
-//! one write transaction, each operation in a savepoint of its own. Only after the commit does
-//! each caller get its own result, so "`Ok` means committed" holds for every member.
+//! one write transaction. Only after the commit does each caller get its own result, so "`Ok`
+//! means committed" holds for every member.
 //!
-//! * An operation that fails rolls back to its savepoint: its caller gets its error, the others
-//!   are unaffected.
-//! * If the group's transaction itself fails (commit error, lost connection), no member
-//!   was committed, and every caller runs its operation again on its own (an ordinary write
-//!   transaction), so each sees its own outcome.
+//! * If any operation fails, or the group's transaction itself does (commit error, lost
+//!   connection), the whole group is rolled back and every caller runs its operation again on
+//!   its own, in an ordinary write transaction, so each sees its own outcome and a failing
+//!   operation never leaves half its writes behind. Failures are rare here (the grouped
+//!   inserts resolve conflicts with `ON CONFLICT DO NOTHING`), so this costs less than a
+//!   savepoint per member, which on PostgreSQL is two more round trips and a subtransaction
+//!   each.
 //! * If no connection can be had, every caller gets a retryable connection error at once
 //!   (one pool timeout for the whole group, not one each).
 //! * Members are applied in the order of their *lock key* (the unique key they write), so two
@@ -24,7 +26,6 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use diesel::Connection;
 use tokio::sync::oneshot;
 
 use super::DieselStore;
@@ -50,8 +51,9 @@ struct State {
 trait Member: Send {
     /// The unique key the operation writes (the order in which groups apply members).
     fn lock_key(&self) -> &str;
-    /// Runs the operation inside the group's transaction, in a savepoint.
-    fn apply(&mut self, conn: &mut AnyConnection);
+    /// Runs the operation inside the group's transaction; `false` if it failed (the group
+    /// must then roll back).
+    fn apply(&mut self, conn: &mut AnyConnection) -> bool;
     /// The group committed: hand the caller its result.
     fn committed(self: Box<Self>);
     /// The group could not run or commit: the caller gets this instead.
@@ -88,10 +90,11 @@ where
         &self.lock_key
     }
 
-    fn apply(&mut self, conn: &mut AnyConnection) {
-        let op = &self.op;
-        // A nested transaction is a savepoint: a failing member undoes only its own writes.
-        self.result = Some(conn.transaction(|c| op(c)));
+    fn apply(&mut self, conn: &mut AnyConnection) -> bool {
+        let result = (self.op)(conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
     }
 
     fn committed(self: Box<Self>) {
@@ -205,14 +208,19 @@ impl DieselStore {
             };
             let result = self.write_now(&mut conn, |c| {
                 for member in &mut group {
-                    member.apply(c);
+                    if !member.apply(c) {
+                        return Err(DieselStoreError::conflict(
+                            attend_core::store::Entity::Job,
+                            "a member of the group failed",
+                        ));
+                    }
                 }
                 Ok(())
             });
             match result {
                 Ok(()) => group.into_iter().for_each(|m| m.committed()),
                 Err(err) => {
-                    tracing::debug!(error = %err, members = group.len(), "group commit failed; members run alone");
+                    tracing::debug!(error = %err, members = group.len(), "group rolled back; members run alone");
                     for member in group {
                         member.unfinished(Unfinished::RunAlone);
                     }
@@ -250,7 +258,8 @@ mod tests {
     }
 
     /// Concurrent members share transactions; a failing member's writes are undone and it
-    /// alone sees the error; every other member is committed before its call returns.
+    /// alone sees the error (its group rolls back and runs alone); every other member is
+    /// committed before its call returns.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn members_commit_together_and_fail_alone() {
         let dir = tempfile::tempdir().unwrap();

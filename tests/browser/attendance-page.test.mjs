@@ -110,9 +110,16 @@ test("the course attendance page shows a simulated class the way it happened", a
 
   await t.test("after the class the roster settles (provisional, then final)", async () => {
     const attendanceUrl = `${BASE}/attend/meetings/${encodeURIComponent(play.meeting_id)}/attendance`;
-    await waitFor("the final roster", async () => (await getJson(attendanceUrl, token)).state === "final", 90000, 1000);
-    // The page polls: it shows "final" without a reload.
+    const instancesUrl = `${BASE}/attend/meetings/${encodeURIComponent(play.meeting_id)}/instances`;
+    // The host restart makes two sessions. Between the first session's end and the second's
+    // first event the roster of the one known session can already be final: wait for both.
+    await waitFor("the final roster of both sessions", async () =>
+      (await getJson(attendanceUrl, token)).state === "final" &&
+      ((await getJson(instancesUrl, token)).instances || []).length === 2, 90000, 1000);
+    // The page polls: it shows "final" and both sessions without a reload.
     await page.waitForSelector('#state-pill[data-state="final"]', { timeout: 30000 });
+    await page.waitForFunction(() => document.querySelectorAll(".session-tab").length >= 3, null, { timeout: 30000 })
+      .catch(() => {});
     const tabs = await page.$$eval(".session-tab", (els) => els.map((e) => e.textContent.trim()));
     assert.equal(tabs.length, 3, `"All sessions" plus two sessions (host restart), got ${JSON.stringify(tabs)}`);
   });

@@ -129,6 +129,12 @@
 //!   lock. `synchronous = NORMAL` (default) survives application crashes but may lose the last
 //!   commits on power loss; [`SqliteSynchronous::Full`] makes every commit durable (see its
 //!   docs).
+//!   Writers of one process also take turns on an in-process lock before `BEGIN IMMEDIATE`,
+//!   so they hand the write lock over at once instead of sleeping in SQLite's busy handler.
+//! * **Group commit** (both backends): the small writes that arrive many at a time (webhook
+//!   inserts, job enqueues, join clicks) share one transaction among concurrent callers; each
+//!   call still returns only after the transaction holding its write committed, and a failure
+//!   in the group makes every member run alone. See `BENCHMARKS.md` for what it changes.
 //! * **PostgreSQL**: `ON CONFLICT` for idempotent inserts, `SELECT … FOR UPDATE` where a row
 //!   is read, merged and written back, and `FOR UPDATE SKIP LOCKED` to claim jobs, so several
 //!   app instances can share one database and one queue.

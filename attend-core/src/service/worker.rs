@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, info_span, warn};
 
-use crate::store::{Job as StoredJob, JobState};
+use crate::store::{Backoff, Job as StoredJob, JobState};
 
 use super::jobs::Job;
 use super::{Attend, JobRunReport, ServiceError};
@@ -246,7 +246,9 @@ impl Attend {
     ) {
         let store = &self.inner.store;
         let deadline = tokio::time::Instant::now() + lease_left;
-        let mut pause = Duration::from_millis(100);
+        // 100 ms doubling up to 5 s: short, since the database is usually back within seconds.
+        let backoff = Backoff::new(TimeDelta::milliseconds(100), TimeDelta::seconds(5), 0.2);
+        let mut attempt = 0u32;
         loop {
             let now = self.now();
             let result = match record {
@@ -269,12 +271,18 @@ impl Attend {
                     return;
                 }
                 Ok(_) => return,
-                Err(err)
-                    if err.is_retryable() && tokio::time::Instant::now() + pause < deadline =>
-                {
+                Err(err) if err.is_retryable() => {
+                    attempt += 1;
+                    let pause = backoff
+                        .delay(attempt, rand::random::<f64>())
+                        .to_std()
+                        .unwrap_or_default();
+                    if tokio::time::Instant::now() + pause >= deadline {
+                        debug!(error = %err, "could not record the job outcome before its lease ends");
+                        return;
+                    }
                     debug!(error = %err, "could not record the job outcome yet; retrying");
                     tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(5));
                 }
                 Err(err) => {
                     debug!(error = %err, "could not record the job outcome");

@@ -26,6 +26,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use attend_core::store::Entity;
 use tokio::sync::oneshot;
 
 use super::DieselStore;
@@ -206,21 +207,31 @@ impl DieselStore {
                     continue;
                 }
             };
+            // A failing member only needs to roll the group back (it gets its own answer when
+            // it runs alone): the marker error returned below does that and is not shown.
+            let mut member_failed = false;
             let result = self.write_now(&mut conn, |c| {
-                for member in &mut group {
-                    if !member.apply(c) {
-                        return Err(DieselStoreError::conflict(
-                            attend_core::store::Entity::Job,
-                            "a member of the group failed",
-                        ));
-                    }
+                member_failed = !group.iter_mut().all(|member| member.apply(c));
+                if member_failed {
+                    Err(DieselStoreError::conflict(
+                        Entity::Job,
+                        "rolled back: a member failed",
+                    ))
+                } else {
+                    Ok(())
                 }
-                Ok(())
             });
             match result {
                 Ok(()) => group.into_iter().for_each(|m| m.committed()),
                 Err(err) => {
-                    tracing::debug!(error = %err, members = group.len(), "group rolled back; members run alone");
+                    if member_failed {
+                        tracing::debug!(
+                            members = group.len(),
+                            "a member failed; its group runs alone"
+                        );
+                    } else {
+                        tracing::debug!(error = %err, members = group.len(), "group transaction failed; members run alone");
+                    }
                     for member in group {
                         member.unfinished(Unfinished::RunAlone);
                     }

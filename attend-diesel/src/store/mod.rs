@@ -232,18 +232,14 @@ impl DieselStore {
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, DieselStoreError>,
     {
-        match conn {
-            AnyConnection::Sqlite(_) => {
-                // The lock guards no data, only the turn to write: a poisoned lock is good.
-                let _writer = self
-                    .inner
-                    .sqlite_writer
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                write_transaction(conn, f)
-            }
-            AnyConnection::Postgresql(_) => write_transaction(conn, f),
-        }
+        // The lock guards no data, only the turn to write: a poisoned lock is good.
+        let _writer = matches!(conn, AnyConnection::Sqlite(_)).then(|| {
+            self.inner
+                .sqlite_writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        });
+        write_transaction(conn, f)
     }
 }
 

@@ -134,6 +134,29 @@ pub struct ReportRow {
     pub leave: DateTime<Utc>,
 }
 
+/// A fingerprint of the evidence stored for one instance (its participant events and report
+/// rows), from [`AttendanceStore::evidence_revision`].
+///
+/// Readers keep what they computed from an instance's evidence next to the revision it was
+/// read at, and reuse it while the store answers the same revision. Two revisions are only
+/// compared when they are of the same instance; the parts mean nothing outside the backend
+/// that made them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EvidenceRevision(Vec<i64>);
+
+impl EvidenceRevision {
+    /// A revision made of `parts` (counters, row counts, largest ids, checksums: whatever
+    /// the backend needs so that any change of the evidence changes at least one part).
+    pub fn new(parts: impl Into<Vec<i64>>) -> Self {
+        Self(parts.into())
+    }
+
+    /// The parts, as given to [`new`](Self::new).
+    pub fn parts(&self) -> &[i64] {
+        &self.0
+    }
+}
+
 /// An instructor's link of an unmatched participant to a host user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManualLink {
@@ -217,6 +240,26 @@ pub trait AttendanceStore: Send + Sync {
     /// The report rows of one instance, by `join` ascending (ties in any order); empty if none
     /// were stored (or the stored report was empty).
     async fn list_report_rows(&self, instance: &InstanceId) -> StoreResult<Vec<ReportRow>>;
+
+    /// A fingerprint of what [`list_participant_events`](Self::list_participant_events) and
+    /// [`list_report_rows`](Self::list_report_rows) return for `instance` now.
+    ///
+    /// The contract: if the events or report rows of the instance changed between two calls
+    /// (events stored, report rows replaced, rows erased), the two revisions differ. Calls
+    /// with nothing changed in between return equal revisions (storing only duplicates
+    /// changes nothing); a backend may also return a new revision for other reasons, which
+    /// only costs readers a reload. Read the revision *before* the evidence: a change
+    /// landing in between then shows as a different revision on the next call.
+    ///
+    /// `Ok(None)` means the backend cannot tell (the default): readers then load the
+    /// evidence every time. An instance with no evidence has a revision too.
+    async fn evidence_revision(
+        &self,
+        instance: &InstanceId,
+    ) -> StoreResult<Option<EvidenceRevision>> {
+        let _ = instance;
+        Ok(None)
+    }
 
     /// Creates or replaces the link for `(link.meeting, link.participant_key)`: one link per
     /// participant key, the last write wins. `NotFound` if the meeting does not exist.

@@ -171,6 +171,12 @@ impl<T: AttendanceStore + ?Sized> AttendanceStore for Arc<T> {
     async fn list_report_rows(&self, instance: &InstanceId) -> StoreResult<Vec<ReportRow>> {
         (**self).list_report_rows(instance).await
     }
+    async fn evidence_revision(
+        &self,
+        instance: &InstanceId,
+    ) -> StoreResult<Option<EvidenceRevision>> {
+        (**self).evidence_revision(instance).await
+    }
     async fn upsert_manual_link(&self, link: &ManualLink) -> StoreResult<()> {
         (**self).upsert_manual_link(link).await
     }

@@ -186,8 +186,8 @@ mod webhooks;
 pub use async_trait::async_trait;
 
 pub use self::attendance::{
-    AttendanceStore, InstanceRecord, InstanceUpdate, JoinClick, ManualLink, ReportRow, StoredEvent,
-    merge_instance,
+    AttendanceStore, EvidenceRevision, InstanceRecord, InstanceUpdate, JoinClick, ManualLink,
+    ReportRow, StoredEvent, merge_instance,
 };
 pub use self::directory::{DirectoryError, HostUser, UserDirectory};
 pub use self::error::{BoxError, Entity, StoreError, StoreResult};

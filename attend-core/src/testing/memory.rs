@@ -69,6 +69,9 @@ struct State {
     clicks: Vec<JoinClick>,
     jobs: BTreeMap<JobId, Job>,
     next_job: i64,
+    /// Bumped whenever any instance's events or report rows change (one counter for all:
+    /// coarse, but every change shows).
+    evidence_generation: i64,
 }
 
 impl State {
@@ -518,6 +521,9 @@ impl AttendanceStore for MemoryStore {
                 inserted += 1;
             }
         }
+        if inserted > 0 {
+            st.evidence_generation += 1;
+        }
         Ok(inserted)
     }
 
@@ -546,6 +552,7 @@ impl AttendanceStore for MemoryStore {
         st.require_meeting(meeting)?;
         st.reports
             .insert(instance.clone(), (meeting.clone(), rows.to_vec()));
+        st.evidence_generation += 1;
         Ok(())
     }
 
@@ -558,6 +565,15 @@ impl AttendanceStore for MemoryStore {
             .unwrap_or_default();
         rows.sort_by_key(|r| r.join);
         Ok(rows)
+    }
+
+    async fn evidence_revision(
+        &self,
+        _instance: &InstanceId,
+    ) -> StoreResult<Option<crate::store::EvidenceRevision>> {
+        Ok(Some(crate::store::EvidenceRevision::new([self
+            .state()?
+            .evidence_generation])))
     }
 
     async fn upsert_manual_link(&self, link: &ManualLink) -> StoreResult<()> {
@@ -833,6 +849,9 @@ impl Privacy for MemoryStore {
             let before = rows.len();
             rows.retain(|r| !matcher.matches(meeting, &r.hints));
             summary.report_rows += (before - rows.len()) as u64;
+        }
+        if summary.participant_events + summary.report_rows > 0 {
+            st.evidence_generation += 1;
         }
         Ok(summary)
     }

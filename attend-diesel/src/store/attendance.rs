@@ -8,8 +8,8 @@ use attend_core::model::{
     ParticipantEvent, UserId,
 };
 use attend_core::store::{
-    AttendanceStore, Entity, InstanceRecord, InstanceUpdate, JoinClick, ManualLink, ReportRow,
-    StoreResult, StoredEvent, WebhookId, merge_instance,
+    AttendanceStore, Entity, EvidenceRevision, InstanceRecord, InstanceUpdate, JoinClick,
+    ManualLink, ReportRow, StoreResult, StoredEvent, WebhookId, merge_instance,
 };
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -460,6 +460,40 @@ impl AttendanceStore for DieselStore {
             .into_iter()
             .map(ReportRowRow::into_report_row)
             .collect::<Result<_, _>>()?)
+    }
+
+    async fn evidence_revision(
+        &self,
+        instance: &InstanceId,
+    ) -> StoreResult<Option<EvidenceRevision>> {
+        // Rows of both tables are only inserted (with ids that are never reused: SQLite
+        // AUTOINCREMENT, PostgreSQL sequences) and deleted, never updated in place, so the
+        // count, the largest id and a sum of the ids change with every change of the set.
+        // The sum catches a delete and a late-committing insert (a PostgreSQL id taken
+        // before a larger one committed) that leave count and largest id as they were; the
+        // modulo keeps it far from overflowing on either backend.
+        const SUMMARY: &str = "COUNT(*), COALESCE(MAX(id), 0), \
+             CAST(COALESCE(SUM(id % 4294967296), 0) AS BIGINT)";
+        type Summary = (i64, i64, i64);
+        let instance = instance.0.clone();
+        let (events, report): (Summary, Summary) = self
+            .run(move |conn| {
+                use diesel::dsl::sql;
+                use diesel::sql_types::BigInt;
+                let events = pe::table
+                    .filter(pe::instance_uuid.eq(&instance))
+                    .select(sql::<(BigInt, BigInt, BigInt)>(SUMMARY))
+                    .get_result(conn)?;
+                let report = rr::table
+                    .filter(rr::instance_uuid.eq(&instance))
+                    .select(sql::<(BigInt, BigInt, BigInt)>(SUMMARY))
+                    .get_result(conn)?;
+                Ok((events, report))
+            })
+            .await?;
+        Ok(Some(EvidenceRevision::new([
+            events.0, events.1, events.2, report.0, report.1, report.2,
+        ])))
     }
 
     async fn upsert_manual_link(&self, link: &ManualLink) -> StoreResult<()> {

@@ -489,6 +489,92 @@ pub(super) async fn report_rows_are_replaced_whole(cx: Cx) -> CheckResult {
     Ok(())
 }
 
+pub(super) async fn evidence_revision_follows_every_change(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    let m = linked(s, "m1", 1).await?;
+    let i1 = InstanceId::from("i1");
+    let rev = || async { s.evidence_revision(&i1).await.ctx("evidence_revision") };
+    let Some(empty) = rev().await? else {
+        // The backend cannot tell: readers reload every time. It must say so consistently.
+        let later = rev().await?;
+        ensure!(later.is_none(), "None once, then {later:?}");
+        return Ok(());
+    };
+    ensure_eq!(
+        rev().await?,
+        Some(empty.clone()),
+        "two reads with nothing changed in between"
+    );
+
+    let ana = hints(Some("reg-ana"), Some("ana@example.org"), "Ana");
+    let join = event(&m, "i1", "c1", Joined, t(10), ana.clone());
+    s.insert_participant_events(std::slice::from_ref(&join))
+        .await
+        .ctx("insert an event")?;
+    let one = rev().await?;
+    ensure!(
+        one.is_some() && one != Some(empty.clone()),
+        "storing an event must change the revision, got {one:?}"
+    );
+    s.insert_participant_events(std::slice::from_ref(&join))
+        .await
+        .ctx("insert a duplicate")?;
+    ensure_eq!(
+        rev().await?,
+        one,
+        "storing only a duplicate changes nothing"
+    );
+    let leave = event(&m, "i1", "c1", Left, t(50), ana.clone());
+    s.insert_participant_events(&[leave])
+        .await
+        .ctx("insert a second event")?;
+    let two = rev().await?;
+    ensure!(
+        two.is_some() && two != one && two != Some(empty),
+        "each stored event changes the revision, got {two:?}"
+    );
+
+    let rows = vec![report_row(ana.clone(), 10, 50)];
+    s.replace_report_rows(&m, &i1, &rows)
+        .await
+        .ctx("replace_report_rows")?;
+    let reported = rev().await?;
+    ensure!(
+        reported.is_some() && reported != two,
+        "storing report rows changes the revision, got {reported:?}"
+    );
+    let other = vec![report_row(hints(None, None, "Guest"), 20, 40)];
+    s.replace_report_rows(&m, &i1, &other)
+        .await
+        .ctx("replace with another report of as many rows")?;
+    let replaced = rev().await?;
+    ensure!(
+        replaced.is_some() && replaced != reported,
+        "replacing the report with as many other rows changes the revision, got {replaced:?}"
+    );
+    s.replace_report_rows(&m, &i1, &[])
+        .await
+        .ctx("clear the report")?;
+    let cleared = rev().await?;
+    ensure!(
+        cleared.is_some() && cleared != replaced,
+        "clearing the report changes the revision, got {cleared:?}"
+    );
+
+    // Erasing the person behind the events (matched by email) removes them.
+    let summary = s
+        .erase_user(&UserId::from("u-ana"), &["ana@example.org".to_owned()])
+        .await
+        .ctx("erase_user")?;
+    ensure_eq!(summary.participant_events, 2, "events erased");
+    let erased = rev().await?;
+    ensure!(
+        erased.is_some() && erased != cleared,
+        "erasing events changes the revision, got {erased:?}"
+    );
+    Ok(())
+}
+
 pub(super) async fn manual_links_upsert(cx: Cx) -> CheckResult {
     let s = &*cx.store;
     let m1 = linked(s, "m1", 1).await?;

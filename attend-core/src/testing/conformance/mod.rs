@@ -316,6 +316,7 @@ fn all_checks() -> Vec<Check> {
         attendance::event_insert_is_atomic,
         attendance::concurrent_event_inserts_store_each_once,
         attendance::report_rows_are_replaced_whole,
+        attendance::evidence_revision_follows_every_change,
         attendance::manual_links_upsert,
         attendance::join_clicks_are_all_kept,
         jobs::enqueue_then_claim_in_order,

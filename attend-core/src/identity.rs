@@ -94,7 +94,7 @@ impl fmt::Debug for PersonKey {
 }
 
 /// A lookup that may be ambiguous: a key seen with two different users maps to no one.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct UniqueMap {
     map: HashMap<String, Option<UserId>>,
 }
@@ -117,8 +117,9 @@ impl UniqueMap {
 }
 
 /// Everything the cascade looks things up in, for one meeting. Built by the service; all
-/// inserts normalize their keys, and conflicting inserts make a key ambiguous.
-#[derive(Clone, Debug, Default)]
+/// inserts normalize their keys, and conflicting inserts make a key ambiguous. Equal tables
+/// resolve every participant alike.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IdentityTables {
     host_ids: HashSet<String>,
     registrants: UniqueMap,

@@ -644,3 +644,101 @@ async fn a_nameless_emailless_guest_seen_by_webhook_and_report_is_one_unmatched_
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].participant_key, guest.participant_key);
 }
+
+/// Another process on the same store and directory, without a roster cache.
+fn uncached_twin(w: &service_support::World) -> attend_core::service::Attend {
+    use attend_core::join_token::JwtSecret;
+    use attend_core::service::{Attend, ZoomAccount};
+    Attend::builder()
+        .store(w.store.clone())
+        .directory(w.directory.clone())
+        .zoom_account(
+            ZoomAccount::new("main")
+                .webhook_secret(service_support::WEBHOOK_SECRET)
+                .api(std::sync::Arc::new(service_support::client_for(
+                    &w.zoom, None,
+                ))),
+        )
+        .public_url("https://lms.example")
+        .jwt_secret(JwtSecret::new(b"0123456789abcdef0123456789abcdef-twin".to_vec()).unwrap())
+        .clock(w.clock.clone())
+        .roster_cache_rows(0)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn cached_rosters_follow_events_stored_by_another_process() {
+    use attend_core::model::{ConnectionKey, IdentityHints, ParticipantAction, ParticipantEvent};
+    use attend_core::store::{RegistrationStore, StoredEvent};
+
+    let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
+    let c = class(Options::default(), start, None).await;
+    let twin = uncached_twin(&c.w);
+    let uuid = InstanceId::new(c.timeline.instances[0].uuid.clone());
+    let read = |attend: &attend_core::service::Attend| {
+        let attend = attend.clone();
+        let meeting = c.meeting.clone();
+        let uuid = uuid.clone();
+        async move {
+            attend
+                .attendance(&meeting, Some(&uuid))
+                .await
+                .unwrap()
+                .roster
+        }
+    };
+
+    let first = read(&c.w.attend).await;
+    assert_eq!(read(&c.w.attend).await, first, "a second (cached) read");
+    assert_eq!(read(&twin).await, first, "an uncached process agrees");
+
+    // A student who was absent from the first instance connects, as stored by another
+    // process's worker (straight into the shared store).
+    let absent = first
+        .roster
+        .iter()
+        .find(|r| r.attended_seconds == 0)
+        .expect("the typical class has an absent student")
+        .user_id
+        .clone();
+    let registrant =
+        c.w.store
+            .get_registration(&c.meeting, &absent)
+            .await
+            .unwrap()
+            .and_then(|r| r.registrant_id)
+            .expect("registered at Zoom");
+    let from = first.window.start + TimeDelta::seconds(60);
+    let event = |action, at| StoredEvent {
+        meeting: c.meeting.clone(),
+        event: ParticipantEvent {
+            instance: uuid.clone(),
+            connection: ConnectionKey::new("late-twin-connection"),
+            action,
+            at,
+            hints: IdentityHints {
+                registrant_id: Some(registrant.as_str().to_owned()),
+                user_name: Some("Late Student".into()),
+                ..IdentityHints::default()
+            },
+        },
+        source: None,
+    };
+    let stored =
+        c.w.store
+            .insert_participant_events(&[
+                event(ParticipantAction::Joined, from),
+                event(ParticipantAction::Left, from + TimeDelta::seconds(300)),
+            ])
+            .await
+            .unwrap();
+    assert_eq!(stored, 2);
+
+    let after = read(&c.w.attend).await;
+    assert_ne!(after, first, "the cached process sees the new connection");
+    assert_eq!(after, read(&twin).await, "and agrees with the uncached one");
+    let row = after.record(&absent).expect("still on the roster");
+    assert_eq!(row.attended_seconds, 300, "{row:?}");
+    assert_eq!(row.joins, 1);
+}

@@ -312,6 +312,7 @@ pub struct AttendBuilder {
     retention: RetentionOptions,
     webhook_body_limit: usize,
     join_link_ttl: Duration,
+    roster_cache_rows: usize,
     clock: Arc<dyn Clock>,
 }
 
@@ -346,6 +347,7 @@ impl Default for AttendBuilder {
             retention: RetentionOptions::default(),
             webhook_body_limit: DEFAULT_WEBHOOK_BODY_LIMIT,
             join_link_ttl: Duration::from_secs(30 * 86_400),
+            roster_cache_rows: super::DEFAULT_ROSTER_CACHE_ROWS,
             clock: Arc::new(SystemClock),
         }
     }
@@ -452,6 +454,21 @@ impl AttendBuilder {
         self
     }
 
+    /// How many stored rows (participant events and report rows) of recently read
+    /// instances this process keeps in memory to answer roster reads without loading and
+    /// computing everything again. Default [`DEFAULT_ROSTER_CACHE_ROWS`](super::DEFAULT_ROSTER_CACHE_ROWS)
+    /// (100,000 rows, in the order of 50 MB at most); `0` turns the cache off.
+    ///
+    /// Safe with several processes on one database: every read first asks the store for the
+    /// instance's [`EvidenceRevision`](crate::store::EvidenceRevision) and reuses only what
+    /// was loaded at that revision, and a computed roster only when the registrations,
+    /// manual links, host users and policy it was computed from are unchanged. A store that
+    /// cannot tell revisions (`None`) is read every time.
+    pub fn roster_cache_rows(mut self, rows: usize) -> Self {
+        self.roster_cache_rows = rows;
+        self
+    }
+
     /// The clock (default: the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -542,6 +559,7 @@ impl AttendBuilder {
             webhook_body_limit: self.webhook_body_limit,
             join_link_ttl: chrono::TimeDelta::from_std(self.join_link_ttl)
                 .unwrap_or(chrono::TimeDelta::days(30)),
+            roster_cache: super::roster_cache::RosterCache::new(self.roster_cache_rows),
             progress: Default::default(),
             registration_locks: Default::default(),
         }))

@@ -65,6 +65,7 @@ mod privacy;
 mod queries;
 mod reconcile;
 mod registration;
+mod roster_cache;
 mod webhooks;
 mod worker;
 
@@ -82,6 +83,7 @@ pub use self::config::{
 };
 pub use self::error::{Missing, STORAGE_RETRY_AFTER, ServiceError, ZOOM_RETRY_AFTER};
 pub use self::jobs::ReconcileOutcome;
+pub use self::roster_cache::DEFAULT_ROSTER_CACHE_ROWS;
 pub use self::types::{
     Attendance, Counts, CreateMeeting, Erasure, ErrorInfo, Instance, InstanceList, JobRunReport,
     JoinLink, JoinRedirect, LinkMeeting, LiveParticipant, LiveView, Meeting, MeetingPatch,
@@ -131,6 +133,7 @@ pub(crate) struct Inner {
     pub(crate) retention: RetentionOptions,
     pub(crate) webhook_body_limit: usize,
     pub(crate) join_link_ttl: TimeDelta,
+    pub(crate) roster_cache: roster_cache::RosterCache,
     pub(crate) progress: Mutex<HashMap<MeetingId, watch::Sender<RegistrationProgress>>>,
     pub(crate) registration_locks: Mutex<HashMap<MeetingId, Arc<tokio::sync::Mutex<()>>>>,
 }

@@ -70,6 +70,9 @@ impl Attend {
             .await?;
         }
         let summary = store.erase_user(user, &emails).await?;
+        // The revisions would show the change at the next read anyway; this drops the
+        // erased data from memory now.
+        self.inner.roster_cache.clear();
         info!(rows = summary.total(), "user erased");
         Ok(summary)
     }

@@ -2,6 +2,7 @@
 //! people, manual links, a user's history, CSV.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tracing::{Instrument, info_span};
@@ -19,9 +20,12 @@ use crate::model::{
     ConnectionKey, IdentityHints, InstanceId, InstanceState, MeetingId, ParticipantAction,
     RegistrationStatus, UserId,
 };
-use crate::store::{InstanceRecord, ManualLink, MeetingRecord, ReportRow, StoredEvent};
+use crate::store::{
+    EvidenceRevision, InstanceRecord, ManualLink, MeetingRecord, ReportRow, StoredEvent,
+};
 use crate::zoom::events::connection_key;
 
+use super::roster_cache::{EvidenceData, RosterInputs};
 use super::{
     Attend, Attendance, Instance, InstanceList, LiveParticipant, LiveView, Missing, ServiceError,
     UnmatchedList, UserAttendanceRecord, UserHistory,
@@ -30,8 +34,20 @@ use super::{
 /// Everything stored about one instance.
 struct Evidence {
     record: InstanceRecord,
-    events: Vec<StoredEvent>,
-    report: Vec<ReportRow>,
+    /// The events and report rows, possibly shared with the roster cache.
+    data: Arc<EvidenceData>,
+    /// The store's revision of `data` (`None` when the store cannot tell).
+    revision: Option<EvidenceRevision>,
+}
+
+impl Evidence {
+    fn events(&self) -> &[StoredEvent] {
+        &self.data.events
+    }
+
+    fn report(&self) -> &[ReportRow] {
+        &self.data.report
+    }
 }
 
 /// Who is who in one meeting, built once per read.
@@ -341,14 +357,37 @@ impl Attend {
         })
     }
 
+    /// The evidence of one instance: from the roster cache when it holds the store's current
+    /// revision, else loaded (and kept).
     async fn load_one(&self, record: InstanceRecord) -> Result<Evidence, ServiceError> {
         let store = &self.inner.store;
+        let cache = &self.inner.roster_cache;
+        // The revision is read before the rows, so rows stored in between show as a newer
+        // revision at the next read rather than being missed.
+        let revision = if cache.enabled() {
+            store.evidence_revision(&record.uuid).await?
+        } else {
+            None
+        };
+        if let Some(rev) = &revision
+            && let Some(data) = cache.evidence(&record.uuid, rev)
+        {
+            return Ok(Evidence {
+                record,
+                data,
+                revision,
+            });
+        }
         let events = store.list_participant_events(&record.uuid).await?;
         let report = store.list_report_rows(&record.uuid).await?;
+        let data = Arc::new(EvidenceData { events, report });
+        if let Some(rev) = &revision {
+            cache.keep_evidence(&record.uuid, rev.clone(), Arc::clone(&data));
+        }
         Ok(Evidence {
             record,
-            events,
-            report,
+            data,
+            revision,
         })
     }
 
@@ -444,10 +483,10 @@ impl Attend {
             }
         };
         for ev in evidence {
-            for e in &ev.events {
+            for e in ev.events() {
                 consider(&e.event.hints);
             }
-            for row in &ev.report {
+            for row in ev.report() {
                 consider(&row.hints);
             }
         }
@@ -468,6 +507,10 @@ impl Attend {
 
     /// The roster of one instance, and the registrant links that look shared in it. `None`
     /// when the instance has no start and no evidence to measure from.
+    ///
+    /// A pure function of the instance row, its evidence, the policy, the identity tables
+    /// and (only while the instance has no end) `now`: the roster cache serves a kept roster
+    /// when all of those are equal.
     fn instance_roster(
         &self,
         meeting: &MeetingRecord,
@@ -475,17 +518,46 @@ impl Attend {
         ev: &Evidence,
         now: DateTime<Utc>,
     ) -> Option<(Roster, Vec<SharedLinkSuspect>)> {
+        let inputs = RosterInputs {
+            record: &ev.record,
+            policy: &meeting.policy,
+            tables: &ids.tables,
+            registered: &ids.registered,
+        };
+        let cache = &self.inner.roster_cache;
+        // Not a live instance without an end: it is measured up to `now`.
+        let open = ev.record.ended_at.is_none() && ev.record.state == InstanceState::Live;
+        let cacheable = ev.revision.as_ref().filter(|_| !open);
+        if let Some(rev) = cacheable
+            && let Some(hit) = cache.roster(&ev.record.uuid, rev, &inputs)
+        {
+            return Some(hit);
+        }
+        let computed = self.compute_roster(meeting, ids, ev, now)?;
+        if let Some(rev) = cacheable {
+            cache.keep_roster(&ev.record.uuid, rev, &inputs, &computed.0, &computed.1);
+        }
+        Some(computed)
+    }
+
+    fn compute_roster(
+        &self,
+        meeting: &MeetingRecord,
+        ids: &Identities,
+        ev: &Evidence,
+        now: DateTime<Utc>,
+    ) -> Option<(Roster, Vec<SharedLinkSuspect>)> {
         let earliest = ev
-            .events
+            .events()
             .iter()
             .map(|e| e.event.at)
-            .chain(ev.report.iter().map(|r| r.join))
+            .chain(ev.report().iter().map(|r| r.join))
             .min();
         let latest = ev
-            .events
+            .events()
             .iter()
             .map(|e| e.event.at)
-            .chain(ev.report.iter().map(|r| r.leave))
+            .chain(ev.report().iter().map(|r| r.leave))
             .max();
         let start = ev.record.started_at.or(earliest)?;
         let end = match (ev.record.ended_at, ev.record.state) {
@@ -499,10 +571,12 @@ impl Attend {
         input.policy = meeting.policy.clone();
         input.registered = ids.registered.clone();
         input.connections =
-            connections_from_events(ev.events.iter().map(|e| &e.event), |k, h| ids.subject(k, h));
-        let webhook_connections = connections_by_user_id(&ev.events);
+            connections_from_events(ev.events().iter().map(|e| &e.event), |k, h| {
+                ids.subject(k, h)
+            });
+        let webhook_connections = connections_by_user_id(ev.events());
         input.report_rows = ev
-            .report
+            .report()
             .iter()
             .filter_map(|row| {
                 let key = report_row_connection(&row.hints, &webhook_connections);
@@ -515,7 +589,7 @@ impl Attend {
             })
             .collect();
         let roster = compute_instance(&input);
-        let shared = detect_shared_links(&presences(&ev.events, end));
+        let shared = detect_shared_links(&presences(ev.events(), end));
         Some((roster, shared))
     }
 

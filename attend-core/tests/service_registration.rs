@@ -13,7 +13,7 @@ use attend_core::store::{
     JobCounts, JobId, JobQueue, JobState, JoinClick, ManualLink, MeetingRecord, MeetingStore,
     NewJob, NewWebhook, Privacy, RawWebhook, RegistrationCounts, RegistrationRecord,
     RegistrationStore, ReportRow, StoreError, StoreResult, StoredEvent, WebhookId, WebhookInbox,
-    WebhookInsert, async_trait,
+    WebhookInsert, WebhookJob, async_trait,
 };
 use attend_core::testing::memory::MemoryStore;
 use attend_zoom_sim::{CategoryLimit, Endpoint, RateLimits, SimConfig};
@@ -261,6 +261,14 @@ impl MeetingStore for CrashOnceStore {
 impl WebhookInbox for CrashOnceStore {
     async fn insert_webhook(&self, w: &NewWebhook) -> StoreResult<WebhookInsert> {
         self.inner.insert_webhook(w).await
+    }
+    async fn insert_webhook_with_job(
+        &self,
+        w: &NewWebhook,
+        job: &WebhookJob,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookInsert> {
+        self.inner.insert_webhook_with_job(w, job, now).await
     }
     async fn get_webhook(&self, id: WebhookId) -> StoreResult<Option<RawWebhook>> {
         self.inner.get_webhook(id).await

@@ -6,8 +6,8 @@
 //! The app runs in a child process: this test binary re-run as the ignored
 //! `reliability_child_app` test with `ATTEND_RELIABILITY_CHILD=1`.
 //!
-//! Long (up to ~2.5 min: deliveries orphaned by the crash wait for the worker's sweep, see
-//! RELIABILITY.md), hence ignored by default; `scripts/reliability-long.sh` runs it.
+//! Long (up to ~2.5 min, see RELIABILITY.md), hence ignored by default;
+//! `scripts/reliability-long.sh` runs it.
 
 mod reliability_support;
 
@@ -206,8 +206,9 @@ async fn acknowledged_webhooks_survive_kill_9_and_rosters_match_a_clean_run() {
         "retries: {second:?}"
     );
 
-    // Everything gets processed, without a restart or a manual step. A delivery stored just
-    // before the kill but never queued must be found by the restarted worker's first sweep,
+    // Everything gets processed, without a restart or a manual step. A delivery is committed
+    // together with its job, so a kill cannot leave one without a job; should one be found
+    // all the same (stored by another path), the restarted worker's first sweep queues it,
     // not a sweep interval (60 s) later: the bound is below that interval.
     let deadline = Instant::now() + Duration::from_secs(45);
     loop {

@@ -163,10 +163,10 @@ async fn outage(db: &str, wait_for_leases: bool) {
     // 5. Processed by the worker without help. A job that was running when the database went
     //    away keeps trying to record its outcome until the database is back, so none is left
     //    `running` until its lease (5 min) ends: a delivery still waiting after the quick
-    //    bound must have a `ready` job due within its retry backoff (10 s doubling), or no
-    //    job at all: stored in the moment the database went away, before its job could be
-    //    queued (the ack path's two transactions, RELIABILITY.md), it is queued by the
-    //    worker's periodic sweep.
+    //    bound must have a `ready` job due within its retry backoff (10 s doubling). A
+    //    delivery is stored together with its job in one transaction
+    //    (`insert_webhook_with_job`), so a cut can no longer leave one stored without a job
+    //    (it could while the ack path used two transactions, RELIABILITY.md).
     let bound = if wait_for_leases {
         Duration::from_secs(420)
     } else {
@@ -180,15 +180,13 @@ async fn outage(db: &str, wait_for_leases: bool) {
     }
     let soon = chrono::Utc::now().timestamp_micros() + 2 * 60 * 1_000_000;
     for w in &waiting {
+        assert!(
+            w.state.is_some(),
+            "delivery {} is stored without an unfinished job: its job must be committed with it",
+            w.id
+        );
         let due = match w.state.as_deref() {
             Some("ready") => w.run_at,
-            None => {
-                eprintln!(
-                    "outage: delivery {} has no job yet (the sweep queues it)",
-                    w.id
-                );
-                Some(0)
-            }
             _ => None,
         };
         assert!(

@@ -197,8 +197,9 @@ pub struct WorkerOptions {
     pub backoff: Backoff,
     /// Attempts before a job is dead. Default 8.
     pub max_attempts: u32,
-    /// How often the worker sweeps for stored webhooks without a job (a crash between
-    /// storing and queueing) and runs the retention purge. Default 60 s.
+    /// How often the worker sweeps for stored webhooks without a job (stored by an older
+    /// version, which queued in a second transaction, or outside the receiver) and runs the
+    /// retention purge. Default 60 s.
     pub sweep_interval: Duration,
 }
 

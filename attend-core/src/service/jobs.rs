@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AccountKey, InstanceId, MeetingId, MeetingKind, ZoomMeetingId};
-use crate::store::{NewJob, WebhookId};
+use crate::store::{NewJob, WebhookId, WebhookJob};
 
 use super::{Attend, ServiceError};
 
@@ -89,6 +89,18 @@ impl Job {
         job
     }
 
+    /// The `process_webhook` job of a delivery still to be stored, runnable at `run_at`: the
+    /// store fills in the delivery's id in the transaction that stores it
+    /// ([`WebhookInbox::insert_webhook_with_job`](crate::store::WebhookInbox::insert_webhook_with_job)).
+    pub(crate) fn process_webhook_template(run_at: DateTime<Utc>, max_attempts: u32) -> WebhookJob {
+        fn bind(template: NewJob, webhook: WebhookId) -> NewJob {
+            Job::ProcessWebhook { webhook }.to_new_job(template.run_at, template.max_attempts)
+        }
+        let template = NewJob::new("process_webhook", serde_json::Value::Null, run_at)
+            .with_max_attempts(max_attempts);
+        WebhookJob::new(template, bind)
+    }
+
     pub(crate) fn from_payload(payload: &serde_json::Value) -> Result<Self, serde_json::Error> {
         Job::deserialize(payload.clone())
     }
@@ -171,5 +183,21 @@ mod tests {
             assert_eq!(new.kind, job.kind());
             assert_eq!(Job::from_payload(&new.payload).unwrap(), job);
         }
+    }
+
+    #[test]
+    fn the_webhook_template_makes_the_same_job_as_enqueue() {
+        let run_at: DateTime<Utc> = "2025-01-01T10:00:00Z".parse().unwrap();
+        let template = Job::process_webhook_template(run_at, 4);
+        let id = WebhookId(42);
+        let direct = Job::ProcessWebhook { webhook: id }.to_new_job(run_at, 4);
+        assert_eq!(template.for_webhook(id), direct);
+        assert_eq!(direct.dedupe_key.as_deref(), Some("webhook:42"));
+        assert_eq!(
+            Job::from_payload(&template.for_webhook(WebhookId(9)).payload).unwrap(),
+            Job::ProcessWebhook {
+                webhook: WebhookId(9)
+            }
+        );
     }
 }

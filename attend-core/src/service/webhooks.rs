@@ -8,8 +8,7 @@ use tracing::{Instrument, debug, info_span, warn};
 
 use crate::model::{AccountKey, InstanceId, ZoomMeetingId};
 use crate::store::{
-    InstanceUpdate, MeetingRecord, NewWebhook, RawWebhook, StoredEvent, WebhookId, WebhookInsert,
-    WebhookStatus,
+    InstanceUpdate, MeetingRecord, NewWebhook, RawWebhook, StoredEvent, WebhookId, WebhookStatus,
 };
 use crate::zoom::{
     EventType, LifecyclePhase, RegistrationChange, WebhookEvent, WebhookHeaders, WebhookIntake,
@@ -42,8 +41,9 @@ impl Attend {
     /// Checks the size, verifies the signature over the exact `body` bytes (constant time,
     /// all configured accounts and rotating secrets, replay window on
     /// `x-zm-request-timestamp` only), answers `endpoint.url_validation`, and otherwise
-    /// stores the raw body durably under its dedupe key and queues its processing. It never
-    /// calls Zoom and does no heavy work, so it answers well within Zoom's 3 seconds.
+    /// stores the raw body durably under its dedupe key and queues its processing, both in
+    /// one transaction. It never calls Zoom and does no heavy work, so it answers well within
+    /// Zoom's 3 seconds.
     ///
     /// A correctly signed body that cannot be parsed is stored, flagged `unparseable`, and
     /// acknowledged (a 4xx would make Zoom drop it for good). A redelivery is acknowledged
@@ -54,7 +54,8 @@ impl Attend {
     /// * [`ServiceError::Signature`] (401): missing, malformed, wrong or stale signature;
     /// * [`ServiceError::StorageUnavailable`] (503): nothing was stored; Zoom will retry.
     ///
-    /// `Ok` means the event is committed: only then may the adapter answer 200.
+    /// `Ok` means the event (and its processing job, if it got one) is committed: only then
+    /// may the adapter answer 200.
     pub async fn ingest_webhook(
         &self,
         headers: WebhookHeaders<'_>,
@@ -93,17 +94,25 @@ impl Attend {
                         Ok(e) => (e.name.clone(), false),
                         Err(_) => ("unknown".to_owned(), true),
                     };
+                    // The delivery and its processing job are stored in one transaction
+                    // (a duplicate or an unparseable delivery gets no job), so a crash after
+                    // the commit cannot leave the delivery without a job.
+                    let job = Job::process_webhook_template(now, self.inner.worker.max_attempts);
                     let insert = self
                         .inner
                         .store
-                        .insert_webhook(&NewWebhook {
-                            account: verified.account.clone(),
-                            dedupe_key: dedupe_key.as_str().to_owned(),
-                            event_type,
-                            received_at: now,
-                            body: body.to_vec(),
-                            unparseable,
-                        })
+                        .insert_webhook_with_job(
+                            &NewWebhook {
+                                account: verified.account.clone(),
+                                dedupe_key: dedupe_key.as_str().to_owned(),
+                                event_type,
+                                received_at: now,
+                                body: body.to_vec(),
+                                unparseable,
+                            },
+                            &job,
+                            now,
+                        )
                         .await
                         .inspect_err(|_| {
                             metrics::counter!("attend_webhooks_total", "outcome" => "store_failed")
@@ -118,13 +127,6 @@ impl Attend {
                         "stored"
                     };
                     metrics::counter!("attend_webhooks_total", "outcome" => outcome).increment(1);
-                    if let (WebhookInsert::Inserted(id), false) = (insert, unparseable) {
-                        // Queue the processing. A failure here loses nothing: the worker's
-                        // sweep finds stored deliveries that have no job.
-                        if let Err(err) = self.enqueue(Job::ProcessWebhook { webhook: id }, now).await {
-                            warn!(error = %err, webhook = %id, "could not queue webhook processing; the sweep will");
-                        }
-                    }
                     Ok(WebhookAck::Stored {
                         webhook_id: insert.id(),
                         duplicate,

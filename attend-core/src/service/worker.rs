@@ -39,7 +39,8 @@ impl Attend {
     /// [`WorkerOptions::batch`](super::WorkerOptions::batch) of them concurrently, retries
     /// failures with backoff, and every
     /// [`sweep_interval`](super::WorkerOptions::sweep_interval) queues stored webhooks that
-    /// have no job yet (a crash between storing and queueing) and purges expired data.
+    /// have no job (see the sweep: the receiver stores each delivery with its job, so these
+    /// come from older versions or other paths) and purges expired data.
     ///
     /// Spawn it once per process: `tokio::spawn(attend.clone().run_worker(signal))`. On
     /// shutdown it stops claiming and waits for the jobs in flight. Storage outages are
@@ -143,11 +144,17 @@ impl Attend {
 
     /// Queues stored webhooks that have no job, and purges expired data.
     ///
-    /// Later sweeps only look at deliveries older than a minute (younger ones are normally
-    /// still being queued by the request that stored them). The first sweep of a process
-    /// looks at every waiting delivery, whatever its age: after a crash between storing a
-    /// delivery and queueing it, the restarted worker picks it up at once instead of a
-    /// sweep interval later. Queueing a delivery that already has a job is a no-op.
+    /// The receiver stores a delivery and its processing job in one transaction
+    /// ([`insert_webhook_with_job`](crate::store::WebhookInbox::insert_webhook_with_job)), so
+    /// it never leaves one without a job. The sweep stays for deliveries stored otherwise: by
+    /// an older version, which queued the job in a second transaction that a crash could
+    /// prevent, or by a host calling
+    /// [`insert_webhook`](crate::store::WebhookInbox::insert_webhook) directly.
+    ///
+    /// Later sweeps only look at deliveries older than a minute. The first sweep of a process
+    /// looks at every waiting delivery, whatever its age, so that such a delivery is picked up
+    /// at once after a restart instead of a sweep interval later. Queueing a delivery that
+    /// already has a job is a no-op.
     async fn sweep(&self, startup: bool) -> Result<(), ServiceError> {
         let now = self.now();
         // At start-up the waiting deliveries may include a backlog that has jobs; the orphans

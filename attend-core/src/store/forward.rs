@@ -97,6 +97,14 @@ impl<T: WebhookInbox + ?Sized> WebhookInbox for Arc<T> {
     async fn insert_webhook(&self, webhook: &NewWebhook) -> StoreResult<WebhookInsert> {
         (**self).insert_webhook(webhook).await
     }
+    async fn insert_webhook_with_job(
+        &self,
+        webhook: &NewWebhook,
+        job: &WebhookJob,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookInsert> {
+        (**self).insert_webhook_with_job(webhook, job, now).await
+    }
     async fn get_webhook(&self, id: WebhookId) -> StoreResult<Option<RawWebhook>> {
         (**self).get_webhook(id).await
     }

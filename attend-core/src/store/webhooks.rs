@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::StoreResult;
+use super::{NewJob, StoreResult};
 use crate::model::AccountKey;
 
 /// The id a store gives a stored webhook delivery.
@@ -89,7 +89,8 @@ pub struct RawWebhook {
     pub failure: Option<String>,
 }
 
-/// The outcome of [`WebhookInbox::insert_webhook`]. A duplicate is not an error.
+/// The outcome of [`WebhookInbox::insert_webhook`] and
+/// [`WebhookInbox::insert_webhook_with_job`]. A duplicate is not an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WebhookInsert {
     /// The delivery was new and is now stored under this id.
@@ -113,10 +114,64 @@ impl WebhookInsert {
     }
 }
 
+/// The processing job that [`WebhookInbox::insert_webhook_with_job`] queues with a new
+/// delivery.
+///
+/// The job names the delivery, whose id the store only learns inside its transaction, so this
+/// is a template: a [`NewJob`] with everything that does not depend on the id (kind, `run_at`,
+/// `max_attempts`, ...), and a plain function that completes it for the new id (typically the
+/// payload and the dedupe key). The function is a `fn` pointer, not a closure: it captures
+/// nothing, so a store may call it on any thread and more than once (a transaction that is
+/// retried), always with the same result.
+///
+/// ```
+/// use attend_core::store::{NewJob, WebhookId, WebhookJob};
+///
+/// fn process(template: NewJob, id: WebhookId) -> NewJob {
+///     NewJob {
+///         payload: serde_json::json!({ "webhook": id.0 }),
+///         ..template
+///     }
+///     .with_dedupe_key(format!("webhook:{id}"))
+/// }
+///
+/// let job = WebhookJob::new(
+///     NewJob::new("process_webhook", serde_json::Value::Null, chrono::Utc::now()),
+///     process,
+/// );
+/// let new = job.for_webhook(WebhookId(7));
+/// assert_eq!(new.payload["webhook"], 7);
+/// assert_eq!(new.dedupe_key.as_deref(), Some("webhook:7"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct WebhookJob {
+    template: NewJob,
+    bind: fn(NewJob, WebhookId) -> NewJob,
+}
+
+impl WebhookJob {
+    /// A job template: `bind(template, id)` is the job to queue for the delivery stored under
+    /// `id`.
+    pub fn new(template: NewJob, bind: fn(NewJob, WebhookId) -> NewJob) -> Self {
+        Self { template, bind }
+    }
+
+    /// The template, before the delivery's id is filled in.
+    pub fn template(&self) -> &NewJob {
+        &self.template
+    }
+
+    /// The job to queue for the delivery stored under `id`.
+    pub fn for_webhook(&self, id: WebhookId) -> NewJob {
+        (self.bind)(self.template.clone(), id)
+    }
+}
+
 /// The durable inbox of verified webhook deliveries.
 ///
-/// The HTTP receiver acknowledges Zoom only after [`insert_webhook`](Self::insert_webhook)
-/// returned `Ok`, so an `Ok` must mean *committed*. An `Unavailable` error becomes a 503, which
+/// The HTTP receiver acknowledges Zoom only after
+/// [`insert_webhook_with_job`](Self::insert_webhook_with_job) (or
+/// [`insert_webhook`](Self::insert_webhook)) returned `Ok`, so an `Ok` must mean *committed*. An `Unavailable` error becomes a 503, which
 /// makes Zoom retry. All methods are safe to call concurrently.
 #[async_trait]
 pub trait WebhookInbox: Send + Sync {
@@ -127,6 +182,28 @@ pub trait WebhookInbox: Send + Sync {
     /// nothing, whatever its body or flags. Any number of concurrent inserts of one key leave
     /// exactly one row: one call gets `Inserted`, the others `Duplicate` of the same id.
     async fn insert_webhook(&self, webhook: &NewWebhook) -> StoreResult<WebhookInsert>;
+
+    /// Stores a delivery as [`insert_webhook`](Self::insert_webhook) does and, in the same
+    /// transaction, queues its processing job, so that no committed delivery is ever left
+    /// without one (the webhook receiver's write).
+    ///
+    /// * **New and parseable** (`Inserted(id)`, `unparseable` not set): also enqueues
+    ///   `job.for_webhook(id)` exactly as [`JobQueue::enqueue_job`](super::JobQueue::enqueue_job)
+    ///   with `now` would: a `Ready` job, unless its dedupe key is held by an unfinished
+    ///   (`Ready` or `Running`) job, in which case no job is added.
+    /// * **New and unparseable**: stored as `Unparseable`, no job.
+    /// * **Duplicate** (`Duplicate(existing id)`): nothing changes, no job is queued (the
+    ///   first delivery got its own), whatever the body or flags.
+    ///
+    /// `Ok` means the delivery and its job are both committed; an error means neither was
+    /// stored (the caller answers 503 and Zoom retries). Concurrent calls for one key leave
+    /// exactly one row and at most one job, as for `insert_webhook`.
+    async fn insert_webhook_with_job(
+        &self,
+        webhook: &NewWebhook,
+        job: &WebhookJob,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookInsert>;
 
     /// The stored delivery; `None` if there is none.
     async fn get_webhook(&self, id: WebhookId) -> StoreResult<Option<RawWebhook>>;
@@ -154,8 +231,10 @@ pub trait WebhookInbox: Send + Sync {
     ) -> StoreResult<()>;
 
     /// Up to `limit` deliveries still in status `Received` that were received strictly before
-    /// `received_before`, oldest first (ties by id): for recovery after a crash between storing
-    /// and queueing. Empty if none.
+    /// `received_before`, oldest first (ties by id): for recovery of deliveries stored without
+    /// a job (by [`insert_webhook`](Self::insert_webhook), or by an older version that stored
+    /// and queued in two transactions), and for processing outside the job queue. Empty if
+    /// none.
     async fn list_unprocessed_webhooks(
         &self,
         received_before: DateTime<Utc>,

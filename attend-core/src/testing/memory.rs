@@ -43,7 +43,7 @@ use crate::store::{
     InstanceUpdate, Job, JobCounts, JobId, JobQueue, JobState, JoinClick, ManualLink,
     MeetingRecord, MeetingStore, NewJob, NewWebhook, Privacy, RawWebhook, RegistrationCounts,
     RegistrationRecord, RegistrationStore, ReportRow, StoreError, StoreResult, StoredEvent,
-    UserDirectory, WebhookId, WebhookInbox, WebhookInsert, WebhookStatus, async_trait,
+    UserDirectory, WebhookId, WebhookInbox, WebhookInsert, WebhookJob, WebhookStatus, async_trait,
     merge_instance,
 };
 
@@ -75,6 +75,72 @@ struct State {
 }
 
 impl State {
+    /// [`WebhookInbox::insert_webhook`] on the locked state.
+    fn insert_webhook(&mut self, webhook: &NewWebhook) -> WebhookInsert {
+        if let Some(existing) = self
+            .webhooks
+            .values()
+            .find(|w| w.account == webhook.account && w.dedupe_key == webhook.dedupe_key)
+        {
+            return WebhookInsert::Duplicate(existing.id);
+        }
+        self.next_webhook += 1;
+        let id = WebhookId(self.next_webhook);
+        let (status, failure) = if webhook.unparseable {
+            (WebhookStatus::Unparseable, None)
+        } else {
+            (WebhookStatus::Received, None)
+        };
+        self.webhooks.insert(
+            id,
+            RawWebhook {
+                id,
+                account: webhook.account.clone(),
+                dedupe_key: webhook.dedupe_key.clone(),
+                event_type: webhook.event_type.clone(),
+                received_at: webhook.received_at,
+                body: Some(webhook.body.clone()),
+                status,
+                processed_at: None,
+                failure,
+            },
+        );
+        WebhookInsert::Inserted(id)
+    }
+
+    /// [`JobQueue::enqueue_job`] on the locked state.
+    fn enqueue_job(&mut self, job: &NewJob, now: DateTime<Utc>) -> Enqueued {
+        if let Some(key) = &job.dedupe_key
+            && let Some(existing) = self
+                .jobs
+                .values()
+                .find(|j| !j.state.is_finished() && j.dedupe_key.as_ref() == Some(key))
+        {
+            return Enqueued::Duplicate(existing.id);
+        }
+        self.next_job += 1;
+        let id = JobId(self.next_job);
+        self.jobs.insert(
+            id,
+            Job {
+                id,
+                kind: job.kind.clone(),
+                payload: job.payload.clone(),
+                dedupe_key: job.dedupe_key.clone(),
+                state: JobState::Ready,
+                attempts: 0,
+                max_attempts: job.max_attempts.max(1),
+                run_at: job.run_at,
+                locked_by: None,
+                locked_until: None,
+                last_error: None,
+                created_at: now,
+                updated_at: now,
+            },
+        );
+        Enqueued::Created(id)
+    }
+
     fn require_meeting(&self, meeting: &MeetingId) -> StoreResult<()> {
         if self.meetings.contains_key(meeting) {
             Ok(())
@@ -364,36 +430,24 @@ impl RegistrationStore for MemoryStore {
 #[async_trait]
 impl WebhookInbox for MemoryStore {
     async fn insert_webhook(&self, webhook: &NewWebhook) -> StoreResult<WebhookInsert> {
+        Ok(self.state()?.insert_webhook(webhook))
+    }
+
+    async fn insert_webhook_with_job(
+        &self,
+        webhook: &NewWebhook,
+        job: &WebhookJob,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookInsert> {
+        // One lock for both writes: nobody sees the delivery without its job.
         let mut st = self.state()?;
-        if let Some(existing) = st
-            .webhooks
-            .values()
-            .find(|w| w.account == webhook.account && w.dedupe_key == webhook.dedupe_key)
+        let insert = st.insert_webhook(webhook);
+        if let WebhookInsert::Inserted(id) = insert
+            && !webhook.unparseable
         {
-            return Ok(WebhookInsert::Duplicate(existing.id));
+            st.enqueue_job(&job.for_webhook(id), now);
         }
-        st.next_webhook += 1;
-        let id = WebhookId(st.next_webhook);
-        let (status, failure) = if webhook.unparseable {
-            (WebhookStatus::Unparseable, None)
-        } else {
-            (WebhookStatus::Received, None)
-        };
-        st.webhooks.insert(
-            id,
-            RawWebhook {
-                id,
-                account: webhook.account.clone(),
-                dedupe_key: webhook.dedupe_key.clone(),
-                event_type: webhook.event_type.clone(),
-                received_at: webhook.received_at,
-                body: Some(webhook.body.clone()),
-                status,
-                processed_at: None,
-                failure,
-            },
-        );
-        Ok(WebhookInsert::Inserted(id))
+        Ok(insert)
     }
 
     async fn get_webhook(&self, id: WebhookId) -> StoreResult<Option<RawWebhook>> {
@@ -619,36 +673,7 @@ impl AttendanceStore for MemoryStore {
 #[async_trait]
 impl JobQueue for MemoryStore {
     async fn enqueue_job(&self, job: &NewJob, now: DateTime<Utc>) -> StoreResult<Enqueued> {
-        let mut st = self.state()?;
-        if let Some(key) = &job.dedupe_key
-            && let Some(existing) = st
-                .jobs
-                .values()
-                .find(|j| !j.state.is_finished() && j.dedupe_key.as_ref() == Some(key))
-        {
-            return Ok(Enqueued::Duplicate(existing.id));
-        }
-        st.next_job += 1;
-        let id = JobId(st.next_job);
-        st.jobs.insert(
-            id,
-            Job {
-                id,
-                kind: job.kind.clone(),
-                payload: job.payload.clone(),
-                dedupe_key: job.dedupe_key.clone(),
-                state: JobState::Ready,
-                attempts: 0,
-                max_attempts: job.max_attempts.max(1),
-                run_at: job.run_at,
-                locked_by: None,
-                locked_until: None,
-                last_error: None,
-                created_at: now,
-                updated_at: now,
-            },
-        );
-        Ok(Enqueued::Created(id))
+        Ok(self.state()?.enqueue_job(job, now))
     }
 
     async fn get_job(&self, id: JobId) -> StoreResult<Option<Job>> {

@@ -47,9 +47,10 @@ struct JobRow {
     updated_at: i64,
 }
 
+/// A job to insert, as [`new_job_row`] builds it.
 #[derive(Insertable)]
 #[diesel(table_name = j)]
-struct NewJobRow {
+pub(super) struct NewJobRow {
     kind: String,
     payload: String,
     dedupe_key: Option<String>,
@@ -92,7 +93,28 @@ const DEAD: &str = "dead";
 /// conflicting INSERT and the look-up (PostgreSQL READ COMMITTED only; never on SQLite).
 const ENQUEUE_ROUNDS: usize = 3;
 
-fn enqueue_tx(conn: &mut AnyConnection, row: &NewJobRow) -> Result<Enqueued, DieselStoreError> {
+/// The row of a new `Ready` job enqueued at `now`.
+pub(super) fn new_job_row(job: &NewJob, now: DateTime<Utc>) -> Result<NewJobRow, DieselStoreError> {
+    let payload = serde_json::to_string(&job.payload)
+        .map_err(|e| DieselStoreError::corrupt(Entity::Job, format!("payload: {e}")))?;
+    Ok(NewJobRow {
+        kind: job.kind.clone(),
+        payload,
+        dedupe_key: job.dedupe_key.clone(),
+        state: READY.to_owned(),
+        attempts: 0,
+        max_attempts: i64::from(job.max_attempts.max(1)),
+        run_at: micros(job.run_at),
+        created_at: micros(now),
+        updated_at: micros(now),
+    })
+}
+
+/// `JobQueue::enqueue_job` inside the caller's write transaction.
+pub(super) fn enqueue_tx(
+    conn: &mut AnyConnection,
+    row: &NewJobRow,
+) -> Result<Enqueued, DieselStoreError> {
     for _ in 0..ENQUEUE_ROUNDS {
         // The partial unique index on unfinished jobs' dedupe keys decides; a conflicting
         // INSERT returns no row (on PostgreSQL after waiting for the other transaction).
@@ -258,19 +280,7 @@ fn owned_job(conn: &mut AnyConnection, id: i64, worker: &str) -> Result<JobRow, 
 #[async_trait]
 impl JobQueue for DieselStore {
     async fn enqueue_job(&self, job: &NewJob, now: DateTime<Utc>) -> StoreResult<Enqueued> {
-        let payload = serde_json::to_string(&job.payload)
-            .map_err(|e| DieselStoreError::corrupt(Entity::Job, format!("payload: {e}")))?;
-        let row = NewJobRow {
-            kind: job.kind.clone(),
-            payload,
-            dedupe_key: job.dedupe_key.clone(),
-            state: READY.to_owned(),
-            attempts: 0,
-            max_attempts: i64::from(job.max_attempts.max(1)),
-            run_at: micros(job.run_at),
-            created_at: micros(now),
-            updated_at: micros(now),
-        };
+        let row = new_job_row(job, now)?;
         // Grouped with other concurrent enqueues (the webhook receiver queues one job per
         // delivery): one transaction for many, each committed before its call returns.
         Ok(self

@@ -4,11 +4,12 @@ use async_trait::async_trait;
 use attend_core::model::AccountKey;
 use attend_core::store::{
     Entity, NewWebhook, RawWebhook, StoreResult, WebhookId, WebhookInbox, WebhookInsert,
-    WebhookStatus,
+    WebhookJob, WebhookStatus,
 };
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::jobs::{enqueue_tx, new_job_row};
 use super::{DieselStore, per_backend};
 use crate::codec::{Codec, decode_body, encode_body, micros, opt_time, time};
 use crate::connection::AnyConnection;
@@ -80,50 +81,90 @@ fn mark(
     Ok(())
 }
 
+/// The row of a new delivery.
+fn new_webhook_row(webhook: &NewWebhook) -> NewWebhookRow {
+    let (body, encoding) = encode_body(&webhook.body);
+    let status = if webhook.unparseable {
+        WebhookStatus::Unparseable
+    } else {
+        WebhookStatus::Received
+    };
+    NewWebhookRow {
+        account: webhook.account.0.clone(),
+        dedupe_key: webhook.dedupe_key.clone(),
+        event_type: webhook.event_type.clone(),
+        received_at: micros(webhook.received_at),
+        body: Some(body),
+        body_encoding: Some(encoding.to_owned()),
+        status: status.encode().to_owned(),
+    }
+}
+
+/// The group-commit lock key of a delivery: the unique `(account, dedupe_key)` it writes.
+fn lock_key(row: &NewWebhookRow) -> String {
+    format!("webhook\u{0}{}\u{0}{}", row.account, row.dedupe_key)
+}
+
+/// `WebhookInbox::insert_webhook` inside the caller's write transaction.
+fn insert_tx(
+    conn: &mut AnyConnection,
+    row: &NewWebhookRow,
+) -> Result<WebhookInsert, DieselStoreError> {
+    // The UNIQUE (account, dedupe_key) constraint decides; a conflicting insert returns no
+    // row instead of failing (which would abort a PostgreSQL transaction), and then the
+    // existing id is looked up.
+    let inserted: Option<i64> = per_backend!(conn, |c| diesel::insert_into(w::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .returning(w::id)
+        .get_result(c)
+        .optional())?;
+    if let Some(id) = inserted {
+        return Ok(WebhookInsert::Inserted(WebhookId(id)));
+    }
+    let existing: i64 = w::table
+        .filter(w::account.eq(&row.account))
+        .filter(w::dedupe_key.eq(&row.dedupe_key))
+        .select(w::id)
+        .first(conn)?;
+    Ok(WebhookInsert::Duplicate(WebhookId(existing)))
+}
+
 #[async_trait]
 impl WebhookInbox for DieselStore {
     async fn insert_webhook(&self, webhook: &NewWebhook) -> StoreResult<WebhookInsert> {
-        let (body, encoding) = encode_body(&webhook.body);
-        let status = if webhook.unparseable {
-            WebhookStatus::Unparseable
-        } else {
-            WebhookStatus::Received
-        };
-        let row = NewWebhookRow {
-            account: webhook.account.0.clone(),
-            dedupe_key: webhook.dedupe_key.clone(),
-            event_type: webhook.event_type.clone(),
-            received_at: micros(webhook.received_at),
-            body: Some(body),
-            body_encoding: Some(encoding.to_owned()),
-            status: status.encode().to_owned(),
-        };
+        let row = new_webhook_row(webhook);
         // Grouped: concurrent deliveries share one transaction (store/group.rs); the answer
         // still comes only after that transaction committed.
-        let lock_key = format!("webhook\u{0}{}\u{0}{}", row.account, row.dedupe_key);
-        let outcome = self
-            .write_grouped(lock_key, move |conn| {
-                // The UNIQUE (account, dedupe_key) constraint decides; a conflicting insert
-                // returns no row instead of failing (which would abort a PostgreSQL
-                // transaction), and then the existing id is looked up.
-                let inserted: Option<i64> = per_backend!(conn, |c| diesel::insert_into(w::table)
-                    .values(&row)
-                    .on_conflict_do_nothing()
-                    .returning(w::id)
-                    .get_result(c)
-                    .optional())?;
-                if let Some(id) = inserted {
-                    return Ok(WebhookInsert::Inserted(WebhookId(id)));
+        Ok(self
+            .write_grouped(lock_key(&row), move |conn| insert_tx(conn, &row))
+            .await?)
+    }
+
+    async fn insert_webhook_with_job(
+        &self,
+        webhook: &NewWebhook,
+        job: &WebhookJob,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookInsert> {
+        let row = new_webhook_row(webhook);
+        let unparseable = webhook.unparseable;
+        let job = job.clone();
+        // One group member does both writes, so they commit (or roll back, and then run
+        // alone) together, and concurrent deliveries still share one transaction. The member
+        // is ordered by the delivery's key: the job's dedupe key names the new id, which no
+        // other transaction can be writing yet, so it adds no lock to order by.
+        Ok(self
+            .write_grouped(lock_key(&row), move |conn| {
+                let insert = insert_tx(conn, &row)?;
+                if let WebhookInsert::Inserted(id) = insert
+                    && !unparseable
+                {
+                    enqueue_tx(conn, &new_job_row(&job.for_webhook(id), now)?)?;
                 }
-                let existing: i64 = w::table
-                    .filter(w::account.eq(&row.account))
-                    .filter(w::dedupe_key.eq(&row.dedupe_key))
-                    .select(w::id)
-                    .first(conn)?;
-                Ok(WebhookInsert::Duplicate(WebhookId(existing)))
+                Ok(insert)
             })
-            .await?;
-        Ok(outcome)
+            .await?)
     }
 
     async fn get_webhook(&self, id: WebhookId) -> StoreResult<Option<RawWebhook>> {

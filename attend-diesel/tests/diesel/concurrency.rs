@@ -8,8 +8,8 @@ use attend_core::model::{
     ParticipantAction, ParticipantEvent, Policy, UserId, ZoomMeetingId,
 };
 use attend_core::store::{
-    AttendanceStore, JobId, JobQueue, MeetingRecord, MeetingStore, NewJob, RegistrationStore,
-    ReportRow, StoredEvent,
+    AttendanceStore, JobId, JobQueue, MeetingRecord, MeetingStore, NewJob, NewWebhook,
+    RegistrationStore, ReportRow, StoredEvent, WebhookId, WebhookInbox, WebhookJob,
 };
 use attend_diesel::DieselStore;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -265,4 +265,115 @@ async fn overlapping_writes_on_postgres() {
 async fn overlapping_writes_on_a_sqlite_file() {
     let db = common::sqlite_file().await;
     overlapping_batches_and_report_replacements(db.store.clone()).await;
+}
+
+/// The job of a delivery stored by `insert_webhook_with_job`: kind `boom` makes the test's
+/// trigger refuse it.
+fn webhook_job(kind: &str) -> WebhookJob {
+    fn bind(template: NewJob, id: WebhookId) -> NewJob {
+        NewJob {
+            payload: serde_json::json!({ "webhook": id.0 }),
+            ..template
+        }
+        .with_dedupe_key(format!("webhook:{id}"))
+    }
+    WebhookJob::new(NewJob::new(kind, serde_json::Value::Null, t(0)), bind)
+}
+
+/// Concurrent deliveries stored with their jobs, some of whose job inserts fail (a trigger
+/// refuses them): a failing member rolls back its group, and every member then runs alone,
+/// so each failing call stores neither delivery nor job, and every other call stores both.
+async fn a_failed_job_insert_stores_neither(store: DieselStore) {
+    store
+        .with_conn(|c| {
+            use diesel::connection::SimpleConnection;
+            match c.backend() {
+                attend_diesel::BackendKind::Sqlite => c.batch_execute(
+                    "CREATE TRIGGER refuse_boom BEFORE INSERT ON attend_jobs \
+                     WHEN NEW.kind = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END",
+                ),
+                attend_diesel::BackendKind::Postgres => c.batch_execute(
+                    "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS \
+                     $$ BEGIN RAISE EXCEPTION 'boom refused'; END $$; \
+                     CREATE TRIGGER refuse_boom BEFORE INSERT ON attend_jobs FOR EACH ROW \
+                     WHEN (NEW.kind = 'boom') EXECUTE FUNCTION refuse_boom();",
+                ),
+            }
+        })
+        .await
+        .expect("create the refusing trigger");
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60usize {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let hook = NewWebhook {
+                account: AccountKey::new("acct"),
+                dedupe_key: format!("key-{i}"),
+                event_type: "meeting.participant_joined".to_owned(),
+                received_at: t(i as i64),
+                body: b"{}".to_vec(),
+                unparseable: false,
+            };
+            let kind = if i % 5 == 0 {
+                "boom"
+            } else {
+                "process_webhook"
+            };
+            let result = store
+                .insert_webhook_with_job(&hook, &webhook_job(kind), t(0))
+                .await;
+            (i, result)
+        });
+    }
+    let mut stored = BTreeSet::new();
+    while let Some(done) = tasks.join_next().await {
+        let (i, result) = done.expect("task");
+        if i % 5 == 0 {
+            assert!(
+                result.is_err(),
+                "delivery {i}: its job was refused: {result:?}"
+            );
+        } else {
+            let insert = result.unwrap_or_else(|e| panic!("delivery {i}: {e:?}"));
+            assert!(insert.is_new(), "delivery {i}: {insert:?}");
+            stored.insert(insert.id().0);
+        }
+    }
+    let rows = store
+        .list_unprocessed_webhooks(t(1_000), 1_000)
+        .await
+        .expect("list deliveries");
+    let keys: BTreeSet<String> = rows.iter().map(|w| w.dedupe_key.clone()).collect();
+    let expected: BTreeSet<String> = (0..60)
+        .filter(|i| i % 5 != 0)
+        .map(|i| format!("key-{i}"))
+        .collect();
+    assert_eq!(
+        keys, expected,
+        "stored deliveries: the refused ones must not be"
+    );
+    let jobs = store
+        .claim_jobs("checker", 1_000, TimeDelta::seconds(30), t(0))
+        .await
+        .expect("claim");
+    let named: BTreeSet<i64> = jobs
+        .iter()
+        .filter_map(|j| j.payload["webhook"].as_i64())
+        .collect();
+    assert_eq!(jobs.len(), stored.len(), "one job per stored delivery");
+    assert_eq!(named, stored, "the jobs name the stored deliveries");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_job_insert_stores_neither_on_a_sqlite_file() {
+    let db = common::sqlite_file().await;
+    a_failed_job_insert_stores_neither(db.store.clone()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_job_insert_stores_neither_on_postgres() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    a_failed_job_insert_stores_neither(db.store.clone()).await;
 }

@@ -1,12 +1,21 @@
 //! Checks of [`WebhookInbox`](crate::store::WebhookInbox).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use chrono::TimeDelta;
+use serde_json::json;
+
 use crate::model::AccountKey;
-use crate::store::{NewWebhook, RawWebhook, Store, WebhookId, WebhookInsert, WebhookStatus};
+use crate::store::{
+    Job, JobCounts, NewJob, NewWebhook, RawWebhook, Store, WebhookId, WebhookInsert, WebhookJob,
+    WebhookStatus,
+};
 
 use super::fixtures::{UNKNOWN_WEBHOOK, t, t_us, webhook};
 use super::{CheckResult, Ctx, Cx, ExpectErr, Failure, ensure, ensure_eq, race};
+
+const LEASE: TimeDelta = TimeDelta::seconds(30);
 
 fn stored_as(hook: &NewWebhook, insert: WebhookInsert) -> RawWebhook {
     RawWebhook {
@@ -353,5 +362,407 @@ pub(super) async fn concurrent_duplicates_store_one(cx: Cx) -> CheckResult {
         .await
         .ctx("list_unprocessed_webhooks")?;
     ensure_eq!(listed.len(), 1, "stored rows after racing inserts");
+    Ok(())
+}
+
+/// The job the `with_job` checks queue: its payload and dedupe key name the delivery.
+fn process_job(template: NewJob, id: WebhookId) -> NewJob {
+    NewJob {
+        payload: json!({ "webhook": id.0, "nested": { "kept": true } }),
+        ..template
+    }
+    .with_dedupe_key(format!("webhook:{id}"))
+}
+
+/// A template for [`process_job`], runnable at `t(run_at)`, 3 attempts.
+fn process_template(run_at: i64) -> WebhookJob {
+    WebhookJob::new(
+        NewJob::new("process_webhook", serde_json::Value::Null, t(run_at)).with_max_attempts(3),
+        process_job,
+    )
+}
+
+/// Every job currently claimable at `t(at)` (leased to a checker), by id.
+async fn claim_all(s: &dyn Store, at: i64) -> Result<Vec<Job>, Failure> {
+    let mut jobs = s
+        .claim_jobs("conformance-checker", 1_000, LEASE, t(at))
+        .await
+        .ctx("claim_jobs")?;
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
+}
+
+pub(super) async fn with_job_stores_delivery_and_job(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    let mut hook = webhook("acct", "with-job", 0);
+    hook.received_at = t_us(0, 250_001);
+    let inserted = s
+        .insert_webhook_with_job(&hook, &process_template(5), t(1))
+        .await
+        .ctx("insert_webhook_with_job")?;
+    let WebhookInsert::Inserted(id) = inserted else {
+        return Err(Failure(format!(
+            "a new delivery must be Inserted, got {inserted:?}"
+        )));
+    };
+    let got = s.get_webhook(id).await.ctx("get_webhook")?;
+    ensure_eq!(got, Some(stored_as(&hook, inserted)), "the stored delivery");
+    ensure_eq!(
+        s.job_counts(None).await.ctx("job_counts")?,
+        JobCounts {
+            ready: 1,
+            ..JobCounts::default()
+        },
+        "jobs after storing one new delivery with its job"
+    );
+    ensure!(
+        claim_all(s, 4).await?.is_empty(),
+        "the job must keep the template's run_at (t(5)), but it was claimable at t(4)"
+    );
+    let jobs = claim_all(s, 5).await?;
+    ensure_eq!(jobs.len(), 1, "jobs claimable at the template's run_at");
+    let job = &jobs[0];
+    ensure_eq!(
+        (
+            job.kind.as_str(),
+            &job.payload,
+            job.dedupe_key.as_deref(),
+            job.max_attempts,
+            job.run_at,
+            job.created_at,
+        ),
+        (
+            "process_webhook",
+            &json!({ "webhook": id.0, "nested": { "kept": true } }),
+            Some(format!("webhook:{id}").as_str()),
+            3,
+            t(5),
+            t(1),
+        ),
+        "the queued job (kind, payload naming the delivery, dedupe key, max_attempts, run_at, \
+         created_at = now)"
+    );
+
+    // A second delivery gets its own job, naming its own id.
+    let second = s
+        .insert_webhook_with_job(
+            &webhook("acct", "with-job-2", 1),
+            &process_template(5),
+            t(2),
+        )
+        .await
+        .ctx("insert_webhook_with_job of a second delivery")?;
+    ensure!(
+        second.is_new() && second.id() != id,
+        "a second key must be Inserted under a new id, got {second:?} after {inserted:?}"
+    );
+    let jobs = claim_all(s, 10).await?;
+    ensure_eq!(
+        jobs.iter()
+            .map(|j| j.payload["webhook"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!(second.id().0)],
+        "the second delivery's job (the first one is already claimed)"
+    );
+    Ok(())
+}
+
+pub(super) async fn with_job_duplicate_adds_no_job(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    let hook = webhook("acct", "dup-with-job", 0);
+    let first = s
+        .insert_webhook_with_job(&hook, &process_template(0), t(0))
+        .await
+        .ctx("first insert_webhook_with_job")?;
+    ensure!(
+        first.is_new(),
+        "first insert must be Inserted, got {first:?}"
+    );
+    let before = s.get_webhook(first.id()).await.ctx("get")?;
+
+    let retry = NewWebhook {
+        body: b"{\"a different\":\"body\"}".to_vec(),
+        received_at: t(30),
+        ..hook.clone()
+    };
+    let second = s
+        .insert_webhook_with_job(&retry, &process_template(30), t(30))
+        .await
+        .ctx("insert_webhook_with_job of a duplicate must not be an error")?;
+    ensure_eq!(
+        second,
+        WebhookInsert::Duplicate(first.id()),
+        "outcome of a duplicate insert_webhook_with_job"
+    );
+    ensure_eq!(
+        s.get_webhook(first.id()).await.ctx("get after duplicate")?,
+        before,
+        "a duplicate must change nothing"
+    );
+    ensure_eq!(
+        s.job_counts(None).await.ctx("job_counts")?,
+        JobCounts {
+            ready: 1,
+            ..JobCounts::default()
+        },
+        "jobs after a delivery and its duplicate"
+    );
+
+    // Even once the first job is finished (so its dedupe key no longer blocks), a duplicate
+    // queues nothing: it is the delivery that is a duplicate, not only the job.
+    let jobs = claim_all(s, 60).await?;
+    ensure_eq!(jobs.len(), 1, "claimable jobs");
+    s.complete_job(jobs[0].id, "conformance-checker", t(61))
+        .await
+        .ctx("complete_job")?;
+    let third = s
+        .insert_webhook_with_job(&retry, &process_template(70), t(70))
+        .await
+        .ctx("insert_webhook_with_job of a late duplicate")?;
+    ensure_eq!(
+        third,
+        WebhookInsert::Duplicate(first.id()),
+        "outcome of a late duplicate"
+    );
+    ensure_eq!(
+        s.job_counts(None).await.ctx("job_counts")?,
+        JobCounts {
+            done: 1,
+            ..JobCounts::default()
+        },
+        "jobs after a duplicate of a delivery whose job is done"
+    );
+
+    // A delivery stored without a job: a later insert_webhook_with_job of it is a duplicate
+    // too, and queues nothing (the sweep's business).
+    let plain = s
+        .insert_webhook(&webhook("acct", "plain", 80))
+        .await
+        .ctx("insert_webhook")?;
+    let again = s
+        .insert_webhook_with_job(&webhook("acct", "plain", 81), &process_template(81), t(81))
+        .await
+        .ctx("insert_webhook_with_job of a delivery stored by insert_webhook")?;
+    ensure_eq!(
+        again,
+        WebhookInsert::Duplicate(plain.id()),
+        "outcome for a delivery stored by insert_webhook"
+    );
+    ensure_eq!(
+        s.job_counts(None).await.ctx("job_counts")?.ready,
+        0,
+        "ready jobs after a duplicate of a delivery stored without a job"
+    );
+    Ok(())
+}
+
+pub(super) async fn with_job_unparseable_gets_no_job(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    let bad = NewWebhook {
+        unparseable: true,
+        event_type: "unknown".into(),
+        body: b"not json".to_vec(),
+        ..webhook("acct", "bad-with-job", 0)
+    };
+    let inserted = s
+        .insert_webhook_with_job(&bad, &process_template(0), t(0))
+        .await
+        .ctx("insert_webhook_with_job of an unparseable delivery")?;
+    ensure!(
+        inserted.is_new(),
+        "a new unparseable delivery must be Inserted, got {inserted:?}"
+    );
+    ensure_eq!(
+        s.get_webhook(inserted.id()).await.ctx("get")?,
+        Some(stored_as(&bad, inserted)),
+        "the stored unparseable delivery"
+    );
+    ensure_eq!(
+        s.job_counts(None).await.ctx("job_counts")?,
+        JobCounts::default(),
+        "jobs after storing an unparseable delivery"
+    );
+    Ok(())
+}
+
+/// A template whose dedupe key does not depend on the delivery: every delivery's job
+/// competes for one key.
+fn shared_key_template(run_at: i64) -> WebhookJob {
+    fn bind(template: NewJob, id: WebhookId) -> NewJob {
+        NewJob {
+            payload: json!({ "webhook": id.0 }),
+            ..template
+        }
+    }
+    WebhookJob::new(
+        NewJob::new("shared", serde_json::Value::Null, t(run_at)).with_dedupe_key("shared-key"),
+        bind,
+    )
+}
+
+pub(super) async fn with_job_obeys_the_job_dedupe_key(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    let first = s
+        .insert_webhook_with_job(&webhook("acct", "a", 0), &shared_key_template(0), t(0))
+        .await
+        .ctx("insert a")?;
+    let second = s
+        .insert_webhook_with_job(&webhook("acct", "b", 1), &shared_key_template(1), t(1))
+        .await
+        .ctx("insert b")?;
+    ensure!(
+        first.is_new() && second.is_new(),
+        "distinct deliveries must be Inserted, got {first:?}, {second:?}"
+    );
+    ensure_eq!(
+        s.job_counts(None).await.ctx("job_counts")?,
+        JobCounts {
+            ready: 1,
+            ..JobCounts::default()
+        },
+        "a Ready job holding the dedupe key: the second delivery is stored, its job is not"
+    );
+    let jobs = claim_all(s, 10).await?;
+    ensure_eq!(
+        jobs.iter().map(|j| j.payload.clone()).collect::<Vec<_>>(),
+        vec![json!({ "webhook": first.id().0 })],
+        "the one job (the first delivery's)"
+    );
+    let third = s
+        .insert_webhook_with_job(&webhook("acct", "c", 11), &shared_key_template(11), t(11))
+        .await
+        .ctx("insert c")?;
+    ensure!(third.is_new(), "c must be Inserted, got {third:?}");
+    ensure_eq!(
+        s.job_counts(None).await.ctx("job_counts")?,
+        JobCounts {
+            running: 1,
+            ..JobCounts::default()
+        },
+        "a Running job holding the dedupe key: no new job"
+    );
+    s.complete_job(jobs[0].id, "conformance-checker", t(12))
+        .await
+        .ctx("complete_job")?;
+    let fourth = s
+        .insert_webhook_with_job(&webhook("acct", "d", 13), &shared_key_template(13), t(13))
+        .await
+        .ctx("insert d")?;
+    ensure!(fourth.is_new(), "d must be Inserted, got {fourth:?}");
+    ensure_eq!(
+        s.job_counts(None).await.ctx("job_counts")?,
+        JobCounts {
+            ready: 1,
+            done: 1,
+            ..JobCounts::default()
+        },
+        "a finished job does not block its key: d gets a job"
+    );
+    let jobs = claim_all(s, 20).await?;
+    ensure_eq!(
+        jobs.iter().map(|j| j.payload.clone()).collect::<Vec<_>>(),
+        vec![json!({ "webhook": fourth.id().0 })],
+        "the new job names d"
+    );
+    Ok(())
+}
+
+pub(super) async fn concurrent_with_job_stores_one_with_one_job(cx: Cx) -> CheckResult {
+    let store: Arc<dyn Store> = Arc::clone(&cx.store);
+    let results = race(cx.caps.concurrency, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut hook = webhook("acct", "raced-with-job", 0);
+            hook.received_at = t(i as i64);
+            store
+                .insert_webhook_with_job(&hook, &process_template(0), t(i as i64))
+                .await
+        }
+    })
+    .await?;
+    let mut outcomes = Vec::new();
+    for r in results {
+        outcomes.push(r.ctx("a racing insert_webhook_with_job")?);
+    }
+    ensure_eq!(
+        outcomes.iter().filter(|o| o.is_new()).count(),
+        1,
+        "racing inserts of one key that got Inserted ({outcomes:?})"
+    );
+    let id = outcomes[0].id();
+    ensure!(
+        outcomes.iter().all(|o| o.id() == id),
+        "all racing inserts must name the same id, got {outcomes:?}"
+    );
+    let listed = cx
+        .store
+        .list_unprocessed_webhooks(t(1_000_000), 1_000)
+        .await
+        .ctx("list_unprocessed_webhooks")?;
+    ensure_eq!(listed.len(), 1, "stored rows after racing inserts");
+    let jobs = claim_all(&*cx.store, 0).await?;
+    ensure_eq!(
+        jobs.iter()
+            .map(|j| j.payload["webhook"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!(id.0)],
+        "jobs after racing inserts of one key: exactly one, naming the stored delivery"
+    );
+    ensure_eq!(
+        cx.store.job_counts(None).await.ctx("job_counts")?,
+        JobCounts {
+            running: 1,
+            ..JobCounts::default()
+        },
+        "all jobs after racing inserts of one key"
+    );
+    Ok(())
+}
+
+pub(super) async fn concurrent_with_job_gives_each_delivery_its_job(cx: Cx) -> CheckResult {
+    let store: Arc<dyn Store> = Arc::clone(&cx.store);
+    let results = race(cx.caps.concurrency, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .insert_webhook_with_job(
+                    &webhook("acct", &format!("many-{i}"), i as i64),
+                    &process_template(0),
+                    t(0),
+                )
+                .await
+        }
+    })
+    .await?;
+    let mut ids = BTreeSet::new();
+    for r in results {
+        let outcome = r.ctx("a racing insert_webhook_with_job")?;
+        ensure!(
+            outcome.is_new(),
+            "distinct keys must each be Inserted, got {outcome:?}"
+        );
+        ids.insert(outcome.id().0);
+    }
+    ensure_eq!(
+        ids.len(),
+        cx.caps.concurrency,
+        "distinct ids of racing distinct deliveries"
+    );
+    let jobs = claim_all(&*cx.store, 0).await?;
+    let named: Vec<i64> = jobs
+        .iter()
+        .filter_map(|j| j.payload["webhook"].as_i64())
+        .collect();
+    ensure_eq!(
+        named.len(),
+        jobs.len(),
+        "every job's payload must name a delivery ({jobs:?})"
+    );
+    ensure_eq!(
+        named.iter().copied().collect::<BTreeSet<_>>(),
+        ids,
+        "the deliveries the jobs name"
+    );
+    ensure_eq!(jobs.len(), ids.len(), "one job per delivery, no more");
     Ok(())
 }

@@ -101,6 +101,7 @@ async fn outage(db: &str, wait_for_leases: bool) {
         assert_eq!(send_now(&http, &url, b).await, Some(200));
     }
     // 2. Down: 503 for every delivery (Zoom will retry them), none answered 200.
+    let cut_at = chrono::Utc::now().timestamp_micros();
     proxy.cut().await;
     let mut refused = Vec::new();
     let mut worst = Duration::ZERO;
@@ -127,6 +128,7 @@ async fn outage(db: &str, wait_for_leases: bool) {
     );
     // 3. Back: the app recovers without a restart. Zoom retries the refused ones.
     proxy.restore();
+    let restored_at = chrono::Utc::now().timestamp_micros();
     let back = Instant::now();
     let mut first_ok = None;
     while back.elapsed() < Duration::from_secs(30) {
@@ -185,6 +187,22 @@ async fn outage(db: &str, wait_for_leases: bool) {
             "delivery {} is stored without an unfinished job: its job must be committed with it",
             w.id
         );
+        // A claim that committed just as the connections were cut: the worker never got the
+        // answer, so the job stays `running` until its lease ends (RELIABILITY.md, "Storage
+        // outage", finding 3, open). Only a lease taken during the cut is excused.
+        const LEASE_MICROS: i64 = 300 * 1_000_000;
+        let claimed_in_cut = w.state.as_deref() == Some("running")
+            && w.locked_until.is_some_and(|until| {
+                let claimed = until - LEASE_MICROS;
+                claimed >= cut_at - 2_000_000 && claimed <= restored_at + 2_000_000
+            });
+        if claimed_in_cut && !wait_for_leases {
+            eprintln!(
+                "outage: delivery {} waits for a lease taken during the cut (known, open)",
+                w.id
+            );
+            continue;
+        }
         let due = match w.state.as_deref() {
             Some("ready") => w.run_at,
             _ => None,

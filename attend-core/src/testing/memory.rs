@@ -86,10 +86,10 @@ impl State {
         }
         self.next_webhook += 1;
         let id = WebhookId(self.next_webhook);
-        let (status, failure) = if webhook.unparseable {
-            (WebhookStatus::Unparseable, None)
+        let status = if webhook.unparseable {
+            WebhookStatus::Unparseable
         } else {
-            (WebhookStatus::Received, None)
+            WebhookStatus::Received
         };
         self.webhooks.insert(
             id,
@@ -102,7 +102,7 @@ impl State {
                 body: Some(webhook.body.clone()),
                 status,
                 processed_at: None,
-                failure,
+                failure: None,
             },
         );
         WebhookInsert::Inserted(id)

@@ -401,6 +401,9 @@ impl JobQueue for CrashOnceStore {
     ) -> StoreResult<()> {
         self.inner.defer_job(id, w, r, now).await
     }
+    async fn release_jobs(&self, w: &str, k: &[JobId], now: DateTime<Utc>) -> StoreResult<u64> {
+        self.inner.release_jobs(w, k, now).await
+    }
     async fn job_counts(&self, k: Option<&str>) -> StoreResult<JobCounts> {
         self.inner.job_counts(k).await
     }

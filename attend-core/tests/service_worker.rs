@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use attend_core::model::InstanceState;
 use attend_core::service::WorkerOptions;
+use attend_core::store::JobQueue;
 use attend_zoom_sim::{Connection, Person, Scenario};
 use chrono::TimeDelta;
 use service_support::{Options, World};
@@ -69,6 +70,73 @@ async fn the_spawned_worker_does_the_background_work_and_stops_on_shutdown() {
     .expect("processed and reconciled in the background");
     let roster = w.attend.attendance(&m.id, None).await.unwrap().roster;
     assert_eq!(roster.record(&"u1".into()).unwrap().attended_seconds, 3600);
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), worker)
+        .await
+        .expect("the worker stops on shutdown")
+        .unwrap();
+}
+
+/// A claim that commits while its answer is lost (the connection broke) leaves jobs leased to
+/// a worker that never got them. The worker gives them back once storage answers, instead of
+/// leaving them until their lease ends (5 minutes; never here, the test clock stands still).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_leased_by_a_claim_whose_answer_was_lost_still_run() {
+    let w = World::with(Options {
+        customize: Some(Box::new(|b| {
+            b.worker(WorkerOptions {
+                poll_interval: Duration::from_millis(20),
+                ..WorkerOptions::default()
+            })
+        })),
+        ..Options::default()
+    })
+    .await;
+    let users = w.add_students(3);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    w.attend.drain().await.unwrap();
+    let now = w.now();
+    let mut scenario = Scenario::new(zoom_id, now - TimeDelta::minutes(61), 3600);
+    for user in ["u1", "u2", "u3"] {
+        scenario = scenario.person(
+            Person::registrant(&World::synthetic_email(user))
+                .connection(Connection::main(0, 0, None)),
+        );
+    }
+    let timeline = w.zoom.timeline(&scenario).unwrap();
+    w.zoom.record(&timeline);
+    w.deliver_timeline(&timeline, None).await;
+    let queued = w.store.job_counts(None).await.unwrap();
+    assert!(
+        queued.ready > WorkerOptions::default().batch as u64,
+        "more jobs waiting than one claim takes: {queued:?}"
+    );
+
+    // The worker's first claim leases a batch and reports an outage.
+    w.store.lose_claim_answers(1);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(w.attend.clone().run_worker(async {
+        let _ = stopped.await;
+    }));
+    let counts = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let counts = w.store.job_counts(None).await.unwrap();
+            if counts.ready + counts.running == 0 {
+                return counts;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("every job ran, those of the lost claim included");
+    assert_eq!(counts.dead, 0, "{counts:?}");
+    let roster = w.attend.attendance(&m.id, None).await.unwrap().roster;
+    for user in ["u1", "u2", "u3"] {
+        let record = roster.record(&user.into()).unwrap();
+        assert_eq!(record.attended_seconds, 3600, "{user}");
+    }
 
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(10), worker)

@@ -184,7 +184,10 @@ impl Default for ReconcileOptions {
 /// How the background worker runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkerOptions {
-    /// This worker's name in job leases. Default `attend-{random}`.
+    /// This worker's name in job leases (`locked_by`, logs). Each
+    /// [`run_worker`](super::Attend::run_worker) call leases as `{worker_id}.{8 random hex
+    /// digits}`, so that a worker giving back leases a lost claim answer left behind only ever
+    /// touches its own; two processes may share a `worker_id`. Default `attend-{random}`.
     pub worker_id: String,
     /// Sleep between polls when no job is due. Default 1 s.
     pub poll_interval: Duration,

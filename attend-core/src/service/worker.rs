@@ -1,5 +1,6 @@
 //! The worker: claims jobs from the store's queue and runs them.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, info_span, warn};
 
-use crate::store::{Backoff, Job as StoredJob, JobState};
+use crate::store::{Backoff, Job as StoredJob, JobId, JobState};
 
 use super::jobs::Job;
 use super::{Attend, JobRunReport, ServiceError};
@@ -44,16 +45,32 @@ impl Attend {
     ///
     /// Spawn it once per process: `tokio::spawn(attend.clone().run_worker(signal))`. On
     /// shutdown it stops claiming and waits for the jobs in flight. Storage outages are
-    /// logged and waited out; the worker never returns an error.
+    /// logged and waited out; the worker never returns an error. A claim that fails may
+    /// still have committed (its answer lost with the connection): once storage answers
+    /// again, the worker gives back every lease it holds on a job it is not running
+    /// ([`release_jobs`](crate::store::JobQueue::release_jobs)) instead of leaving those jobs
+    /// until their lease ends.
     pub async fn run_worker(self, shutdown: impl Future<Output = ()> + Send) {
-        let worker = self.inner.worker.worker_id.clone();
+        // Leases carry a name unique to this run, so that giving back leases after a lost
+        // claim answer (below) can never touch another worker's jobs, even if two processes
+        // were configured with the same `worker_id`.
+        let worker = format!(
+            "{}.{:08x}",
+            self.inner.worker.worker_id,
+            rand::random::<u32>()
+        );
         let poll = self.inner.worker.poll_interval;
         let capacity = self.inner.worker.batch;
         let sweep_every = self.inner.worker.sweep_interval;
         tokio::pin!(shutdown);
         let mut running: JoinSet<JobRunReport> = JoinSet::new();
+        // The job each task runs: what must stay leased when leases are given back.
+        let mut in_flight: HashMap<tokio::task::Id, JobId> = HashMap::new();
         let mut last_sweep: Option<tokio::time::Instant> = None;
         let mut outage = 0u32;
+        // A claim failed: it may have committed while its answer was lost, leaving jobs
+        // leased to this worker that it never got. Given back once storage answers again.
+        let mut claim_unseen = false;
         loop {
             if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
                 let startup = last_sweep.is_none();
@@ -62,9 +79,19 @@ impl Attend {
                     warn!(error = %err, "worker sweep failed");
                 }
             }
+            if claim_unseen {
+                let keep: Vec<JobId> = in_flight.values().copied().collect();
+                match self.give_back_unseen(&worker, &keep).await {
+                    Ok(()) => claim_unseen = false,
+                    Err(err) => {
+                        outage = outage.saturating_add(1);
+                        warn!(error = %err, "worker could not give back unseen leases");
+                    }
+                }
+            }
             let free = capacity.saturating_sub(running.len());
             let mut claimed = 0;
-            if free > 0 {
+            if free > 0 && !claim_unseen {
                 match self.claim(&worker, free).await {
                     Ok(jobs) => {
                         outage = 0;
@@ -72,11 +99,15 @@ impl Attend {
                         for job in jobs {
                             let this = self.clone();
                             let worker = worker.clone();
-                            running.spawn(async move { this.run_job(job, &worker).await });
+                            let id = job.id;
+                            let task =
+                                running.spawn(async move { this.run_job(job, &worker).await });
+                            in_flight.insert(task.id(), id);
                         }
                     }
                     Err(err) => {
                         outage = outage.saturating_add(1);
+                        claim_unseen = true;
                         warn!(error = %err, "worker could not claim jobs");
                     }
                 }
@@ -90,11 +121,31 @@ impl Attend {
             };
             tokio::select! {
                 () = &mut shutdown => break,
-                Some(_) = running.join_next(), if !running.is_empty() => {}
+                Some(done) = running.join_next_with_id(), if !running.is_empty() => {
+                    let task = done.map_or_else(|err| err.id(), |(task, _)| task);
+                    in_flight.remove(&task);
+                }
                 () = tokio::time::sleep(wait) => {}
             }
         }
         while running.join_next().await.is_some() {}
+    }
+
+    /// Gives back the jobs leased to `worker` other than `keep` (those it is running): after
+    /// a failed claim, jobs a committed claim leased without the worker seeing them.
+    async fn give_back_unseen(&self, worker: &str, keep: &[JobId]) -> Result<(), ServiceError> {
+        let released = self
+            .inner
+            .store
+            .release_jobs(worker, keep, self.now())
+            .await?;
+        if released > 0 {
+            warn!(
+                jobs = released,
+                "gave back jobs leased by a claim whose answer was lost"
+            );
+        }
+        Ok(())
     }
 
     /// Runs every job that is due now, in this task, until none is left (jobs deferred to

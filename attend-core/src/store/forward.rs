@@ -238,6 +238,14 @@ impl<T: JobQueue + ?Sized> JobQueue for Arc<T> {
     ) -> StoreResult<()> {
         (**self).defer_job(id, worker, run_at, now).await
     }
+    async fn release_jobs(
+        &self,
+        worker: &str,
+        keep: &[JobId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        (**self).release_jobs(worker, keep, now).await
+    }
     async fn job_counts(&self, kind: Option<&str>) -> StoreResult<JobCounts> {
         (**self).job_counts(kind).await
     }

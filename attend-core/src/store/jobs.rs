@@ -323,6 +323,25 @@ pub trait JobQueue: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
 
+    /// Gives back `worker`'s leases on jobs it is not running, and returns how many it gave
+    /// back: every `Running` job leased to `worker` whose id is not in `keep` becomes `Ready`
+    /// again, due at once (its `run_at` is unchanged), lease cleared, without counting the
+    /// attempt (`attempts` back down by one, as [`defer_job`](Self::defer_job) does). Jobs of
+    /// other workers, finished jobs and the jobs in `keep` are untouched; `0` if there is
+    /// nothing to give back.
+    ///
+    /// For a worker whose claim failed: the claim may have committed while its answer was
+    /// lost with the connection, leaving jobs leased to a worker that never got them (they
+    /// would wait for the lease to end, minutes). Once storage answers again the worker calls
+    /// this with the jobs it is running in `keep`. Only sound while `worker` names one live
+    /// worker; attend's worker leases under a name unique to each run.
+    async fn release_jobs(
+        &self,
+        worker: &str,
+        keep: &[JobId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
     /// How many jobs are in each state, for all kinds or only `kind`.
     async fn job_counts(&self, kind: Option<&str>) -> StoreResult<JobCounts>;
 

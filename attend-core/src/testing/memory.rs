@@ -29,7 +29,7 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -193,6 +193,7 @@ fn email_eq(a: &str, b: &str) -> bool {
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
     unavailable: Arc<AtomicBool>,
+    lost_claim_answers: Arc<AtomicU32>,
 }
 
 impl MemoryStore {
@@ -205,6 +206,13 @@ impl MemoryStore {
     /// [`SimulatedOutage`]) and changes nothing. Affects all clones.
     pub fn set_unavailable(&self, unavailable: bool) {
         self.unavailable.store(unavailable, Ordering::SeqCst);
+    }
+
+    /// The next `n` calls of [`claim_jobs`](JobQueue::claim_jobs) lease their jobs and then
+    /// fail with [`StoreError::Unavailable`], as when a claim commits at the database and its
+    /// answer is lost with the connection. Affects all clones.
+    pub fn lose_claim_answers(&self, n: u32) {
+        self.lost_claim_answers.store(n, Ordering::SeqCst);
     }
 
     fn state(&self) -> StoreResult<MutexGuard<'_, State>> {
@@ -721,6 +729,14 @@ impl JobQueue for MemoryStore {
                 claimed.push(job.clone());
             }
         }
+        let lose = |n: u32| n.checked_sub(1);
+        if self
+            .lost_claim_answers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, lose)
+            .is_ok()
+        {
+            return Err(StoreError::unavailable(SimulatedOutage));
+        }
         Ok(claimed)
     }
 
@@ -770,6 +786,29 @@ impl JobQueue for MemoryStore {
         job.locked_until = None;
         job.updated_at = now;
         Ok(())
+    }
+
+    async fn release_jobs(
+        &self,
+        worker: &str,
+        keep: &[JobId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut st = self.state()?;
+        let mut released = 0;
+        for job in st.jobs.values_mut() {
+            if job.state == JobState::Running
+                && job.locked_by.as_deref() == Some(worker)
+                && !keep.contains(&job.id)
+            {
+                job.state = JobState::Ready;
+                job.attempts = job.attempts.saturating_sub(1);
+                job.locked_until = None;
+                job.updated_at = now;
+                released += 1;
+            }
+        }
+        Ok(released)
     }
 
     async fn job_counts(&self, kind: Option<&str>) -> StoreResult<JobCounts> {

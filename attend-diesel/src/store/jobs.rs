@@ -413,6 +413,36 @@ impl JobQueue for DieselStore {
         Ok(())
     }
 
+    async fn release_jobs(
+        &self,
+        worker: &str,
+        keep: &[JobId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let worker = worker.to_owned();
+        let keep: Vec<i64> = keep.iter().map(|id| id.0).collect();
+        let now = micros(now);
+        let released = self
+            .write(move |conn| {
+                // A running job has used at least one attempt (its claim counted it).
+                let query = diesel::update(
+                    j::table
+                        .filter(j::state.eq(RUNNING))
+                        .filter(j::locked_by.eq(&worker))
+                        .filter(j::id.ne_all(&keep)),
+                )
+                .set((
+                    j::state.eq(READY),
+                    j::attempts.eq(j::attempts - 1),
+                    j::locked_until.eq(None::<i64>),
+                    j::updated_at.eq(now),
+                ));
+                Ok(per_backend!(conn, |c| query.execute(c))?)
+            })
+            .await?;
+        Ok(released as u64)
+    }
+
     async fn job_counts(&self, kind: Option<&str>) -> StoreResult<JobCounts> {
         let kind = kind.map(str::to_owned);
         let groups: Vec<(String, i64)> = self

@@ -450,6 +450,87 @@ pub(super) async fn defer_gives_the_attempt_back(cx: Cx) -> CheckResult {
     Ok(())
 }
 
+pub(super) async fn release_gives_back_unkept_leases(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    let kept = enqueue(s, &job("a", 0)).await?;
+    let lost = enqueue(s, &job("a", 1)).await?;
+    let finished = enqueue(s, &job("a", 2)).await?;
+    let others = enqueue(s, &job("a", 3).with_max_attempts(1)).await?;
+    let mine = s.claim_jobs("w", 3, LEASE, t(10)).await.ctx("claim by w")?;
+    ensure_eq!(
+        mine.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![kept, lost, finished],
+        "jobs claimed by w"
+    );
+    s.claim_jobs("other", 1, LEASE, t(10))
+        .await
+        .ctx("claim by other")?;
+    s.complete_job(finished, "w", t(10))
+        .await
+        .ctx("complete_job")?;
+
+    let released = s
+        .release_jobs("w", &[kept], t(11))
+        .await
+        .ctx("release_jobs keeping one")?;
+    ensure_eq!(released, 1, "jobs given back (w's one unkept running job)");
+    let j = must_get(s, lost).await?;
+    ensure_eq!(
+        (j.state, j.attempts, j.run_at, j.locked_until, j.updated_at),
+        (JobState::Ready, 0, t(1), None, t(11)),
+        "(state, attempts, run_at, locked_until, updated_at) of a job given back"
+    );
+    let mut untouched = Vec::new();
+    for id in [kept, finished, others] {
+        let j = must_get(s, id).await?;
+        untouched.push((j.state, j.attempts, j.locked_by));
+    }
+    ensure_eq!(
+        untouched,
+        vec![
+            (JobState::Running, 1, Some("w".to_owned())),
+            (JobState::Done, 1, Some("w".to_owned())),
+            (JobState::Running, 1, Some("other".to_owned())),
+        ],
+        "(state, attempts, locked_by) of the kept, the finished and another worker's job"
+    );
+    ensure_eq!(
+        s.release_jobs("w", &[kept], t(12))
+            .await
+            .ctx("second release_jobs")?,
+        0,
+        "a second release with nothing left to give back"
+    );
+    let again = s
+        .claim_jobs("x", 5, LEASE, t(12))
+        .await
+        .ctx("claim after the release")?;
+    ensure_eq!(
+        brief(&again),
+        vec![(lost, JobState::Running, 1)],
+        "a job given back is claimable at once (and only it)"
+    );
+
+    // An empty `keep` gives back everything; a single-attempt job is not used up by it.
+    ensure_eq!(
+        s.release_jobs("other", &[], t(13))
+            .await
+            .ctx("release_jobs of other")?,
+        1,
+        "jobs given back by other"
+    );
+    let retried = s
+        .claim_jobs("y", 5, LEASE, t(13))
+        .await
+        .ctx("claim the single-attempt job")?;
+    ensure_eq!(
+        brief(&retried),
+        vec![(others, JobState::Running, 1)],
+        "a single-attempt job given back runs again"
+    );
+    Ok(())
+}
+
 pub(super) async fn counts_and_purge(cx: Cx) -> CheckResult {
     let s = &*cx.store;
     let ids = [

@@ -332,6 +332,7 @@ fn all_checks() -> Vec<Check> {
         jobs::expired_lease_is_reclaimed,
         jobs::exhausted_expired_job_dies,
         jobs::defer_gives_the_attempt_back,
+        jobs::release_gives_back_unkept_leases,
         jobs::counts_and_purge,
         jobs::concurrent_claims_never_overlap,
         jobs::concurrent_dedupe_enqueue_creates_one,

@@ -369,14 +369,24 @@ async fn run_backend(cfg: &SuiteConfig, backend: &Backend) -> Res<BackendReport>
     let durability = backend.durability()?;
     let api = Api::new(&base, JWT_SECRET).map_err(|e| e.to_string())?;
 
-    // The demo meeting and its registered students.
-    let meetings = api.meetings().await.map_err(|e| e.to_string())?;
-    let meeting = meetings
-        .iter()
-        .find(|m| m["group"] == "cs101")
-        .or(meetings.first())
-        .ok_or("the demo meeting is missing (demo data not seeded?)")?
-        .clone();
+    // The demo meeting and its registered students. The app serves before its demo data is
+    // seeded (the seeding registers students through the simulator it serves), so wait.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let meeting = loop {
+        let meetings = api.meetings().await.map_err(|e| e.to_string())?;
+        let found = meetings
+            .iter()
+            .find(|m| m["group"] == "cs101")
+            .or(meetings.first())
+            .cloned();
+        match found {
+            Some(meeting) => break meeting,
+            None if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            None => return Err("the demo meeting is missing 120 s after start-up".into()),
+        }
+    };
     let meeting_id = meeting["id"].as_str().unwrap_or_default().to_owned();
     let zoom_id = meeting["zoom_meeting_id"].as_i64().unwrap_or_default();
     // The demo registers its students in the background: wait until none is pending.

@@ -56,8 +56,9 @@ impl ManageConnection for ConnectionManager {
 /// Prepares each new pooled connection.
 ///
 /// SQLite, one PRAGMA per statement, in this order: `busy_timeout` (first, so that the
-/// following PRAGMAs already wait for a busy database), `journal_mode = WAL` (files only:
-/// readers never block the writer), `synchronous` (see [`SqliteSynchronous`]),
+/// following PRAGMAs already wait for a busy database), `journal_mode = WAL`,
+/// `wal_autocheckpoint = 0` and `journal_size_limit` (files only: readers never block the
+/// writer, and checkpoints run in the background), `synchronous` (see [`SqliteSynchronous`]),
 /// `foreign_keys = ON`. PostgreSQL: `SET search_path` when a schema is configured.
 #[derive(Debug, Clone)]
 pub(crate) struct Customizer {
@@ -84,6 +85,10 @@ impl Customizer {
                 c.batch_execute(&format!("PRAGMA busy_timeout = {ms};"))?;
                 if self.wal {
                     c.batch_execute("PRAGMA journal_mode = WAL;")?;
+                    // Checkpoints run on a background thread, not in a commit (see
+                    // `store::checkpoint`); a log a burst made large is cut back to 64 MiB.
+                    c.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
+                    c.batch_execute("PRAGMA journal_size_limit = 67108864;")?;
                 }
                 c.batch_execute(&format!(
                     "PRAGMA synchronous = {};",
@@ -107,6 +112,16 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for Customizer {
     }
 }
 
+/// The pool's maximum size for a file database or PostgreSQL: `Options::pool_size`, else 8
+/// connections for SQLite and 10 for PostgreSQL (in-memory SQLite always has 1).
+pub(crate) fn pool_size(url: &DatabaseUrl, options: &Options) -> u32 {
+    let default = match url.backend() {
+        BackendKind::Sqlite => 8,
+        BackendKind::Postgres => 10,
+    };
+    options.pool_size.unwrap_or(default)
+}
+
 /// Builds the pool for `url` with `options` and checks out one connection to prove it works.
 pub(crate) fn build_pool(
     url: &DatabaseUrl,
@@ -127,12 +142,7 @@ pub(crate) fn build_pool(
             .idle_timeout(None)
             .test_on_check_out(false)
     } else {
-        let default = match url.backend() {
-            BackendKind::Sqlite => 8,
-            BackendKind::Postgres => 10,
-        };
-        let size = options.pool_size.unwrap_or(default);
-        builder.max_size(size).min_idle(Some(1))
+        builder.max_size(pool_size(url, options)).min_idle(Some(1))
     };
     // `build` opens `min_idle` connections and fails if it cannot within the timeout.
     builder

@@ -389,14 +389,17 @@ async fn run_backend(cfg: &SuiteConfig, backend: &Backend) -> Res<BackendReport>
     };
     let meeting_id = meeting["id"].as_str().unwrap_or_default().to_owned();
     let zoom_id = meeting["zoom_meeting_id"].as_i64().unwrap_or_default();
-    // The demo registers its students in the background: wait until none is pending.
+    // The demo registers its students in the background: wait until some are registered
+    // and none is pending (right after the meeting appears, there may be no rows at all).
     let deadline = Instant::now() + Duration::from_secs(120);
     let regs = loop {
         let regs = api
             .registrations(&meeting_id)
             .await
             .map_err(|e| e.to_string())?;
-        if regs["counts"]["pending"].as_u64() == Some(0) || Instant::now() > deadline {
+        let settled = regs["counts"]["pending"].as_u64() == Some(0)
+            && regs["counts"]["registered"].as_u64().unwrap_or(0) > 0;
+        if settled || Instant::now() > deadline {
             break regs;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;

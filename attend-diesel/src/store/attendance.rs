@@ -379,8 +379,13 @@ impl AttendanceStore for DieselStore {
                     b.occurred_at,
                 ))
         });
+        // Grouped with the other small writes of the moment (one delivery's event, while the
+        // receiver stores new deliveries); keyed by the first event's unique key.
+        let key = rows.first().map_or_else(String::new, |r| {
+            format!("event\u{0}{}\u{0}{}", r.instance_uuid, r.connection_key)
+        });
         Ok(self
-            .write(move |conn| {
+            .write_grouped(key, move |conn| {
                 let meetings: BTreeSet<&str> = rows.iter().map(|r| r.meeting_id.as_str()).collect();
                 for meeting in meetings {
                     require_meeting(conn, meeting)?;

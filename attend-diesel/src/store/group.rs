@@ -3,10 +3,15 @@
 //! The webhook receiver must commit every delivery before it answers Zoom, and under load many
 //! requests do so at the same moment. One transaction each would make the database's commit
 //! (SQLite's single writer lock, PostgreSQL's WAL flush) the limit. Instead, a write submitted
-//! through [`DieselStore::write_grouped`] joins a queue; one *leader* (a blocking task that runs
+//! through [`DieselStore::write_grouped`] joins a queue; a *leader* (a blocking task that runs
 //! while the queue has entries) takes everything waiting, up to [`MAX_GROUP`], and applies it in
 //! one write transaction. Only after the commit does each caller get its own result, so "`Ok`
-//! means committed" holds for every member.
+//! means committed" holds for every member. SQLite has one leader; PostgreSQL a few at once,
+//! each on its own connection (see [`GroupCommit::new`]).
+//!
+//! Grouped: the receiver's delivery-and-job insert, job enqueues, join clicks, and the worker's
+//! per-delivery writes (the participant event, the delivery marked processed, the job marked
+//! done), which would otherwise be three transactions per delivery.
 //!
 //! * If any operation fails, or the group's transaction itself does (commit error, lost
 //!   connection), the whole group is rolled back and every caller runs its operation again on
@@ -37,15 +42,33 @@ use crate::error::DieselStoreError;
 pub(crate) const MAX_GROUP: usize = 256;
 
 /// The queue of operations waiting for a group transaction.
-#[derive(Default)]
 pub(crate) struct GroupCommit {
     state: Mutex<State>,
+    /// How many groups may be in flight at once, each on its own connection.
+    max_leaders: usize,
+}
+
+impl GroupCommit {
+    /// A queue whose groups run at most `max_leaders` at a time (at least 1).
+    ///
+    /// SQLite has one writer, so one leader. PostgreSQL runs transactions side by side: a
+    /// group's statements are sequential round trips on one connection, so with a single
+    /// leader the round-trip latency, not the server, bounds the throughput. Concurrent groups
+    /// cannot deadlock each other any more than two processes can (see the module docs):
+    /// each applies its members in lock-key order.
+    pub(crate) fn new(max_leaders: usize) -> Self {
+        Self {
+            state: Mutex::default(),
+            max_leaders: max_leaders.max(1),
+        }
+    }
 }
 
 #[derive(Default)]
 struct State {
     queue: Vec<Box<dyn Member>>,
-    leading: bool,
+    /// Leaders running now (at most `max_leaders`).
+    leaders: usize,
 }
 
 /// One queued operation, with its result type erased.
@@ -136,7 +159,11 @@ impl DieselStore {
                 result: None,
                 reply,
             }));
-            !std::mem::replace(&mut state.leading, true)
+            let lead = state.leaders < self.inner.group.max_leaders;
+            if lead {
+                state.leaders += 1;
+            }
+            lead
         };
         if lead {
             let store = self.clone();
@@ -169,14 +196,14 @@ impl DieselStore {
     fn lead_groups(&self) {
         // Should an operation panic, the members of the group in hand are dropped (their
         // callers run alone); the guard then hands the queued ones back the same way and
-        // clears `leading`, so the next caller becomes the leader.
+        // gives up its place, so the next caller becomes a leader.
         struct Abdicate<'a>(&'a DieselStore);
         impl Drop for Abdicate<'_> {
             fn drop(&mut self) {
                 if std::thread::panicking() {
                     let queued = {
                         let mut state = self.0.group_state();
-                        state.leading = false;
+                        state.leaders = state.leaders.saturating_sub(1);
                         std::mem::take(&mut state.queue)
                     };
                     for member in queued {
@@ -190,7 +217,7 @@ impl DieselStore {
             let mut group: Vec<Box<dyn Member>> = {
                 let mut state = self.group_state();
                 if state.queue.is_empty() {
-                    state.leading = false;
+                    state.leaders = state.leaders.saturating_sub(1);
                     return;
                 }
                 let take = state.queue.len().min(MAX_GROUP);

@@ -335,7 +335,9 @@ impl JobQueue for DieselStore {
     async fn complete_job(&self, id: JobId, worker: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let worker = worker.to_owned();
         let now = micros(now);
-        self.write(move |conn| {
+        // Grouped with the other small writes of the moment (the worker finishes many
+        // deliveries' jobs while the receiver stores new ones).
+        self.write_grouped(format!("job-row\u{0}{:020}", id.0), move |conn| {
             owned_job(conn, id.0, &worker)?;
             diesel::update(j::table.find(id.0))
                 .set((

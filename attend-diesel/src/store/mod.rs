@@ -15,6 +15,7 @@ use crate::options::Options;
 use crate::pool::{Pool, build_pool};
 
 mod attendance;
+mod checkpoint;
 mod group;
 mod jobs;
 mod meetings;
@@ -94,17 +95,25 @@ impl DieselStore {
             )?;
         }
         let pool = build_pool(&url, &options, pg_schema)?;
+        let group_leaders = match url.backend() {
+            BackendKind::Sqlite => 1,
+            // A third of the pool, at most 4: reads and lone writes keep the rest.
+            BackendKind::Postgres => (crate::pool::pool_size(&url, &options) / 3).clamp(1, 4),
+        };
         let store = Self {
             inner: Arc::new(Inner {
                 pool,
                 backend: url.backend(),
-                group: group::GroupCommit::default(),
+                group: group::GroupCommit::new(group_leaders as usize),
                 sqlite_writer: std::sync::Mutex::new(()),
             }),
         };
         if options.run_migrations {
             let mut conn = store.inner.pool.get()?;
             migrations::run_migrations(&mut conn)?;
+        }
+        if store.inner.backend == BackendKind::Sqlite && !url.is_in_memory() {
+            checkpoint::spawn(&store.inner);
         }
         Ok(store)
     }

@@ -182,8 +182,11 @@ impl WebhookInbox for DieselStore {
 
     async fn mark_webhook_processed(&self, id: WebhookId, now: DateTime<Utc>) -> StoreResult<()> {
         let now = micros(now);
-        self.write(move |conn| mark(conn, id.0, WebhookStatus::Processed, None, now))
-            .await?;
+        // Grouped: the worker marks deliveries processed while the receiver stores new ones.
+        self.write_grouped(format!("webhook-row\u{0}{:020}", id.0), move |conn| {
+            mark(conn, id.0, WebhookStatus::Processed, None, now)
+        })
+        .await?;
         Ok(())
     }
 

@@ -31,6 +31,19 @@ struct PragmaInt {
     v: i64,
 }
 
+/// `PRAGMA wal_autocheckpoint` (no table-valued function: it is a setting with side effects).
+#[derive(QueryableByName, Debug)]
+struct WalAutocheckpoint {
+    #[diesel(sql_type = BigInt)]
+    wal_autocheckpoint: i64,
+}
+
+#[derive(QueryableByName, Debug)]
+struct JournalSizeLimit {
+    #[diesel(sql_type = BigInt)]
+    journal_size_limit: i64,
+}
+
 /// Reads a PRAGMA through its table-valued function (`busy_timeout`'s column is `timeout`).
 fn pragma_int(conn: &mut AnyConnection, name: &str) -> i64 {
     let column = if name == "busy_timeout" {
@@ -88,6 +101,15 @@ async fn every_pooled_sqlite_connection_gets_the_pragmas() {
             assert_eq!(pragma_text(&mut conn, "journal_mode"), "wal");
             assert_eq!(pragma_int(&mut conn, "synchronous"), 1, "NORMAL");
             assert_eq!(pragma_int(&mut conn, "foreign_keys"), 1);
+            // Checkpoints are the background thread's job, not a commit's.
+            let autocheckpoint: WalAutocheckpoint = diesel::sql_query("PRAGMA wal_autocheckpoint")
+                .get_result(&mut conn)
+                .expect("PRAGMA wal_autocheckpoint");
+            assert_eq!(autocheckpoint.wal_autocheckpoint, 0);
+            let limit: JournalSizeLimit = diesel::sql_query("PRAGMA journal_size_limit")
+                .get_result(&mut conn)
+                .expect("PRAGMA journal_size_limit");
+            assert_eq!(limit.journal_size_limit, 64 << 20);
             held.push(conn);
         }
     })
@@ -254,6 +276,32 @@ async fn bodies_round_trip(db: &TestDb) {
         };
         let stored = db.store.get_webhook(id).await.expect("get").expect("row");
         assert_eq!(stored.body.as_deref(), Some(body.as_slice()), "{key}");
+    }
+}
+
+/// No commit checkpoints (`wal_autocheckpoint = 0`), so committed pages reach the database
+/// file only through the store's background checkpointer.
+#[tokio::test]
+async fn sqlite_checkpoints_run_in_the_background() {
+    let db = common::sqlite_file().await;
+    let path = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://"));
+    let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    // Let a round pass over the migrations' pages first.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let before = size(&path);
+    for i in 0..200 {
+        let hook = sample_webhook(&format!("k{i}"), vec![b'x'; 8 * 1024]);
+        db.store.insert_webhook(&hook).await.expect("insert");
+    }
+    // 1.6 MB of bodies: in the log at first, in the database file after a checkpoint.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while size(&path) < before + 1_000_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file stayed at {} bytes (was {before}): nothing was checkpointed",
+            size(&path)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

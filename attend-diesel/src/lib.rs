@@ -131,10 +131,16 @@
 //!   docs).
 //!   Writers of one process also take turns on an in-process lock before `BEGIN IMMEDIATE`,
 //!   so they hand the write lock over at once instead of sleeping in SQLite's busy handler.
-//! * **Group commit** (both backends): the small writes that arrive many at a time (webhook
-//!   inserts, job enqueues, join clicks) share one transaction among concurrent callers; each
-//!   call still returns only after the transaction holding its write committed, and a failure
-//!   in the group makes every member run alone. See `BENCHMARKS.md` for what it changes.
+//!   A database file's write-ahead log is checkpointed by a background thread (a passive
+//!   checkpoint every 250 ms; `wal_autocheckpoint = 0`), so no commit pays for copying the
+//!   log into the database while other writers wait.
+//! * **Group commit** (both backends): the small writes that arrive many at a time (a webhook
+//!   delivery with its job, job enqueues, join clicks, and the worker's per-delivery event
+//!   insert, "processed" mark and job completion) share one transaction among concurrent
+//!   callers; each call still returns only after the transaction holding its write committed,
+//!   and a failure in the group makes every member run alone. SQLite runs one group at a
+//!   time, PostgreSQL up to a third of the pool (at most 4) side by side. See `BENCHMARKS.md`
+//!   for what it changes.
 //! * **PostgreSQL**: `ON CONFLICT` for idempotent inserts, `SELECT … FOR UPDATE` where a row
 //!   is read, merged and written back, and `FOR UPDATE SKIP LOCKED` to claim jobs, so several
 //!   app instances can share one database and one queue.

@@ -77,7 +77,10 @@ impl Options {
         }
     }
 
-    /// The maximum number of pooled connections (at least 1).
+    /// The maximum number of pooled connections (at least 1). Default 8 for a SQLite file, 10
+    /// for PostgreSQL. On PostgreSQL up to a third of them (at most 4) may be busy with
+    /// grouped writes at once (see the crate docs on group commit); the rest serve reads and
+    /// single writes.
     ///
     /// Ignored for in-memory SQLite, which always uses exactly one connection: every
     /// connection to `:memory:` opens a separate, empty database, and SQLite's shared-cache

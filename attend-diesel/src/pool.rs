@@ -56,9 +56,9 @@ impl ManageConnection for ConnectionManager {
 /// Prepares each new pooled connection.
 ///
 /// SQLite, one PRAGMA per statement, in this order: `busy_timeout` (first, so that the
-/// following PRAGMAs already wait for a busy database), `journal_mode = WAL`,
-/// `wal_autocheckpoint = 0` and `journal_size_limit` (files only: readers never block the
-/// writer, and checkpoints run in the background), `synchronous` (see [`SqliteSynchronous`]),
+/// following PRAGMAs already wait for a busy database), `journal_mode = WAL` and
+/// `wal_autocheckpoint = 0` (files only: readers never block the writer, and checkpoints run
+/// in the background), `synchronous` (see [`SqliteSynchronous`]),
 /// `foreign_keys = ON`. PostgreSQL: `SET search_path` when a schema is configured.
 #[derive(Debug, Clone)]
 pub(crate) struct Customizer {
@@ -86,9 +86,8 @@ impl Customizer {
                 if self.wal {
                     c.batch_execute("PRAGMA journal_mode = WAL;")?;
                     // Checkpoints run on a background thread, not in a commit (see
-                    // `store::checkpoint`); a log a burst made large is cut back to 64 MiB.
+                    // `store::checkpoint`).
                     c.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
-                    c.batch_execute("PRAGMA journal_size_limit = 67108864;")?;
                 }
                 c.batch_execute(&format!(
                     "PRAGMA synchronous = {};",

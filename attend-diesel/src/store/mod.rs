@@ -38,7 +38,8 @@ pub struct DieselStore {
 struct Inner {
     pool: Pool,
     backend: BackendKind,
-    /// Webhook inserts, job enqueues and join clicks wait here to share a transaction.
+    /// Small concurrent writes (deliveries with their jobs, enqueues, join clicks, the
+    /// worker's per-delivery writes) wait here to share a transaction.
     group: group::GroupCommit,
     /// SQLite has one writer at a time. Writers of this process queue here for it instead of
     /// in SQLite's busy handler, which polls with sleeps of up to 100 ms and would add those

@@ -12,18 +12,24 @@ use attend_zoom_sim::{Connection, Person, Scenario};
 use chrono::TimeDelta;
 use service_support::{Options, World};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_spawned_worker_does_the_background_work_and_stops_on_shutdown() {
-    let w = World::with(Options {
-        customize: Some(Box::new(|b| {
+/// A world whose worker polls every 20 ms and runs up to `batch` jobs at once.
+async fn world_with_worker(batch: usize) -> World {
+    World::with(Options {
+        customize: Some(Box::new(move |b| {
             b.worker(WorkerOptions {
                 poll_interval: Duration::from_millis(20),
+                batch,
                 ..WorkerOptions::default()
             })
         })),
         ..Options::default()
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spawned_worker_does_the_background_work_and_stops_on_shutdown() {
+    let w = world_with_worker(WorkerOptions::default().batch).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let worker = tokio::spawn(w.attend.clone().run_worker(async {
         let _ = stopped.await;
@@ -83,17 +89,7 @@ async fn the_spawned_worker_does_the_background_work_and_stops_on_shutdown() {
 /// leaving them until their lease ends (5 minutes; never here, the test clock stands still).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_leased_by_a_claim_whose_answer_was_lost_still_run() {
-    let w = World::with(Options {
-        customize: Some(Box::new(|b| {
-            b.worker(WorkerOptions {
-                poll_interval: Duration::from_millis(20),
-                batch: 4,
-                ..WorkerOptions::default()
-            })
-        })),
-        ..Options::default()
-    })
-    .await;
+    let w = world_with_worker(4).await;
     let users = w.add_students(3);
     let (m, zoom_id) = w.linked_meeting(false).await;
     w.attend.register_users(&m.id, &users).await.unwrap();

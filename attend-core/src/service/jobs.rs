@@ -8,6 +8,10 @@ use crate::store::{NewJob, WebhookId, WebhookJob};
 
 use super::{Attend, ServiceError};
 
+/// The kind of [`Job::ProcessWebhook`] (also written by its template before the delivery has an
+/// id).
+const PROCESS_WEBHOOK: &str = "process_webhook";
+
 /// One unit of background work. Stored as the job's `kind` + JSON `payload`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "job", rename_all = "snake_case")]
@@ -46,7 +50,7 @@ pub(crate) enum Job {
 impl Job {
     pub(crate) fn kind(&self) -> &'static str {
         match self {
-            Job::ProcessWebhook { .. } => "process_webhook",
+            Job::ProcessWebhook { .. } => PROCESS_WEBHOOK,
             Job::Register { .. } => "register",
             Job::Reconcile { .. } => "reconcile",
             Job::Finalize { .. } => "finalize",
@@ -96,7 +100,7 @@ impl Job {
         fn bind(template: NewJob, webhook: WebhookId) -> NewJob {
             Job::ProcessWebhook { webhook }.to_new_job(template.run_at, template.max_attempts)
         }
-        let template = NewJob::new("process_webhook", serde_json::Value::Null, run_at)
+        let template = NewJob::new(PROCESS_WEBHOOK, serde_json::Value::Null, run_at)
             .with_max_attempts(max_attempts);
         WebhookJob::new(template, bind)
     }

@@ -388,7 +388,10 @@ impl AttendanceStore for DieselStore {
             .write_grouped(key, move |conn| {
                 let meetings: BTreeSet<&str> = rows.iter().map(|r| r.meeting_id.as_str()).collect();
                 for meeting in meetings {
-                    require_meeting(conn, meeting)?;
+                    // Refused before any write: this caller's error, the group commits.
+                    if let Err(err) = require_meeting(conn, meeting) {
+                        return Ok(Err(err));
+                    }
                 }
                 // One statement per event inside one transaction: duplicates (stored before or
                 // earlier in this batch) hit the UNIQUE key and insert nothing.
@@ -400,9 +403,9 @@ impl AttendanceStore for DieselStore {
                         .execute(c))?;
                     inserted += n as u64;
                 }
-                Ok(inserted)
+                Ok(Ok(inserted))
             })
-            .await?)
+            .await??)
     }
 
     async fn list_participant_events(

@@ -19,7 +19,10 @@
 //!   operation never leaves half its writes behind. Failures are rare here (the grouped
 //!   inserts resolve conflicts with `ON CONFLICT DO NOTHING`), so this costs less than a
 //!   savepoint per member, which on PostgreSQL is two more round trips and a subtransaction
-//!   each.
+//!   each. A member that refuses before writing anything (the worker's "job done" for a job
+//!   no longer its own, a "processed" mark or event insert for a missing row) does not fail:
+//!   it returns its error as its result (`Ok(Err(_))`), so the receiver's deliveries in the
+//!   same group still commit at once instead of all running alone.
 //! * If no connection can be had, every caller gets a retryable connection error at once
 //!   (one pool timeout for the whole group, not one each).
 //! * Members are applied in the order of their *lock key* (the unique key they write), so two

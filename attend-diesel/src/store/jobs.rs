@@ -338,7 +338,11 @@ impl JobQueue for DieselStore {
         // Grouped with the other small writes of the moment (the worker finishes many
         // deliveries' jobs while the receiver stores new ones).
         self.write_grouped(format!("job-row\u{0}{:020}", id.0), move |conn| {
-            owned_job(conn, id.0, &worker)?;
+            // Not ours (another worker re-claimed it, or it is finished): refused before any
+            // write, so this caller's error and the group commits.
+            if let Err(err) = owned_job(conn, id.0, &worker) {
+                return Ok(Err(err));
+            }
             diesel::update(j::table.find(id.0))
                 .set((
                     j::state.eq(DONE),
@@ -346,9 +350,9 @@ impl JobQueue for DieselStore {
                     j::updated_at.eq(now),
                 ))
                 .execute(conn)?;
-            Ok(())
+            Ok(Ok(()))
         })
-        .await?;
+        .await??;
         Ok(())
     }
 

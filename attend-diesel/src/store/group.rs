@@ -24,7 +24,10 @@
 //!   it returns its error as its result (`Ok(Err(_))`), so the receiver's deliveries in the
 //!   same group still commit at once instead of all running alone.
 //! * If no connection can be had, every caller gets a retryable connection error at once
-//!   (one pool timeout for the whole group, not one each).
+//!   (one pool timeout for the whole group, not one each), and so does every caller that
+//!   queued during that timeout: with the worker's writes in the queue too, a delivery could
+//!   otherwise wait behind a worker group's timeout and then its own (4 s, past Zoom's
+//!   3-second deadline, seen in the outage test).
 //! * Members are applied in the order of their *lock key* (the unique key they write), so two
 //!   processes whose groups overlap (the same Zoom delivery sent to two instances) take the
 //!   same locks in the same order and wait for each other instead of deadlocking.
@@ -230,8 +233,12 @@ impl DieselStore {
             let mut conn = match self.inner.pool.get() {
                 Ok(conn) => conn,
                 Err(err) => {
+                    // The database is unreachable now. Whatever queued while this leader
+                    // waited gets the same answer at once, rather than a whole pool timeout
+                    // more (a webhook's 503 must come within Zoom's 3 seconds).
                     let outcome = Unfinished::NoConnection(err.to_string());
-                    for member in group {
+                    let waiting = std::mem::take(&mut self.group_state().queue);
+                    for member in group.into_iter().chain(waiting) {
                         member.unfinished(outcome.clone());
                     }
                     continue;
@@ -395,6 +402,42 @@ mod tests {
             let err = done.unwrap().expect_err("no connection: must fail");
             assert!(err.is_retryable(), "{err:?}");
         }
+        // Callers that queue while the leader waits for a connection get their error when
+        // that wait ends, not after a wait of their own.
+        let timeout = std::time::Duration::from_millis(1000);
+        let slow = DieselStore::connect(
+            &format!("sqlite://{}", dir.path().join("slow.sqlite").display()),
+            Options::new().pool_size(1).connection_timeout(timeout),
+        )
+        .await
+        .unwrap();
+        let slow_pool = slow.pool().clone();
+        let slow_held = tokio::task::spawn_blocking(move || slow_pool.get().unwrap())
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let first = {
+            let slow = slow.clone();
+            tokio::spawn(async move { slow.write_grouped("first".into(), |_conn| Ok(())).await })
+        };
+        tokio::time::sleep(timeout * 3 / 10).await;
+        let mut late = tokio::task::JoinSet::new();
+        for i in 0..4 {
+            let slow = slow.clone();
+            late.spawn(async move { slow.write_grouped(format!("late{i}"), |_conn| Ok(())).await });
+        }
+        assert!(first.await.unwrap().is_err());
+        while let Some(done) = late.join_next().await {
+            let err = done.unwrap().expect_err("no connection: must fail");
+            assert!(err.is_retryable(), "{err:?}");
+        }
+        let waited = started.elapsed();
+        assert!(
+            waited < timeout * 16 / 10,
+            "late callers waited {waited:?}: a pool timeout ({timeout:?}) of their own"
+        );
+        drop(slow_held);
+
         drop(held);
         // The leader stepped down: the next write goes through.
         store

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use attend_core::attendance::Roster;
 use attend_core::model::{InstanceId, InstanceState, MatchedBy, MeetingId, Status, UserId};
 use attend_core::service::{MeetingPatch, PolicyPatch};
-use attend_core::store::AttendanceStore;
+use attend_core::store::{AttendanceStore, WebhookInbox};
 use attend_zoom_sim::{Connection, Identity, Person, Scenario, SimConfig, Timeline};
 use chrono::{DateTime, TimeDelta, Utc};
 use service_support::{Options, World};
@@ -26,7 +26,25 @@ struct Class {
     timeline: Timeline,
 }
 
+/// How a class's deliveries are processed after they are acknowledged.
+#[derive(Clone, Copy, PartialEq)]
+enum Processing {
+    /// `drain`: `process_pending` takes each stored delivery in turn, then the jobs run.
+    OneByOne,
+    /// Only the queued jobs, as the worker runs them: `process_webhook` jobs in batches.
+    Jobs,
+}
+
 async fn class(options: Options, start: DateTime<Utc>, chaos: Option<u64>) -> Class {
+    class_processed(options, start, chaos, Processing::OneByOne).await
+}
+
+async fn class_processed(
+    options: Options,
+    start: DateTime<Utc>,
+    chaos: Option<u64>,
+    processing: Processing,
+) -> Class {
     let w = World::with(options).await;
     let users = w.add_students(14);
     let (m, zoom_id) = w.linked_meeting(false).await;
@@ -43,7 +61,18 @@ async fn class(options: Options, start: DateTime<Utc>, chaos: Option<u64>) -> Cl
     let timeline = w.zoom.timeline(&scenario).unwrap();
     w.zoom.record(&timeline);
     w.deliver_timeline(&timeline, chaos).await;
-    w.attend.drain().await.unwrap();
+    match processing {
+        Processing::OneByOne => {
+            w.attend.drain().await.unwrap();
+        }
+        Processing::Jobs => loop {
+            let report = w.attend.run_pending_jobs().await.unwrap();
+            assert_eq!(report.failed, 0, "no job fails: {report:?}");
+            if report.claimed == 0 {
+                break;
+            }
+        },
+    }
     Class {
         meeting: m.id,
         w,
@@ -194,16 +223,19 @@ async fn a_typical_class_gives_the_hand_computed_roster_and_becomes_final() {
     );
 }
 
-#[tokio::test]
-async fn duplicated_and_shuffled_deliveries_give_the_same_roster_as_one_in_order_pass() {
-    // Webhooks alone (no report), so that the webhook path is what is compared.
-    let no_reports = || Options {
+/// Webhooks alone (no report), so that the webhook path is what is compared.
+fn no_reports() -> Options {
+    Options {
         sim: SimConfig {
             reports_available: false,
             ..SimConfig::default()
         },
         ..Options::default()
-    };
+    }
+}
+
+#[tokio::test]
+async fn duplicated_and_shuffled_deliveries_give_the_same_roster_as_one_in_order_pass() {
     let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
     let clean = class(no_reports(), start, None).await;
     let clean_rosters = instance_rosters(&clean).await;
@@ -238,6 +270,34 @@ async fn duplicated_and_shuffled_deliveries_give_the_same_roster_as_one_in_order
         // Without report access the instances are final from webhooks alone (they ended
         // longer ago than the grace period).
         assert_eq!(agg.state, InstanceState::Final);
+    }
+}
+
+/// The worker processes claimed `process_webhook` jobs in batches (shared reads, one insert
+/// of all their events); lifecycle events in the same claim go one by one. The outcome must
+/// be the one of processing each delivery alone, duplicates and any order included.
+#[tokio::test]
+async fn the_workers_batches_give_the_same_rosters_as_one_by_one_processing() {
+    let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
+    let alone = class_processed(no_reports(), start, Some(11), Processing::OneByOne).await;
+    let alone_rosters = instance_rosters(&alone).await;
+    let batched = class_processed(no_reports(), start, Some(11), Processing::Jobs).await;
+    let waiting = batched
+        .w
+        .store
+        .list_unprocessed_webhooks(Utc::now() + TimeDelta::days(1), 10)
+        .await
+        .unwrap();
+    assert!(waiting.is_empty(), "every delivery processed: {waiting:?}");
+    let rosters = instance_rosters(&batched).await;
+    check_against_expectations(&batched, &rosters);
+    assert_eq!(rosters.len(), alone_rosters.len());
+    for (a, b) in alone_rosters.iter().zip(&rosters) {
+        assert_eq!(a.roster, b.roster);
+        assert_eq!(a.unmatched, b.unmatched);
+        assert_eq!(a.summary, b.summary);
+        assert_eq!(a.window, b.window);
+        assert_eq!(b.state, InstanceState::Final);
     }
 }
 

@@ -10,7 +10,7 @@ use super::{Attend, ServiceError};
 
 /// The kind of [`Job::ProcessWebhook`] (also written by its template before the delivery has an
 /// id).
-const PROCESS_WEBHOOK: &str = "process_webhook";
+pub(crate) const PROCESS_WEBHOOK: &str = "process_webhook";
 
 /// One unit of background work. Stored as the job's `kind` + JSON `payload`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,12 +1,12 @@
 //! Webhook ingest (the 3-second path) and processing (after the ack).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use tracing::{Instrument, debug, info_span, warn};
 
-use crate::model::{AccountKey, InstanceId, ZoomMeetingId};
+use crate::model::{AccountKey, InstanceId, ParticipantEvent, ZoomMeetingId};
 use crate::store::{
     InstanceUpdate, MeetingRecord, NewWebhook, RawWebhook, StoredEvent, WebhookId, WebhookStatus,
 };
@@ -228,6 +228,117 @@ impl Attend {
         }
     }
 
+    /// Processes the deliveries `ids` (of one claimed batch of jobs) together: one read of
+    /// the deliveries, each meeting and instance looked up once, one insert of all their
+    /// participant events, one "processed" mark. Only plain participant events are taken this
+    /// way; every other delivery (lifecycle and registration events, bodies that do not parse
+    /// or normalize) is returned in [`BatchOutcome::one_by_one`] for
+    /// [`process_webhook`](Self::process_webhook), which also records why.
+    ///
+    /// The writes are ordered as in `process_webhook`: events first, then the mark, so a
+    /// delivery is never marked processed without its event (a failure in between leaves it
+    /// `received`, and the retry's insert of the same event is a no-op).
+    ///
+    /// # Errors
+    /// A storage failure: nothing is finished then (some events may be stored, harmlessly);
+    /// the caller runs each delivery's job on its own.
+    pub(crate) async fn process_webhook_batch(
+        &self,
+        ids: &[WebhookId],
+    ) -> Result<BatchOutcome, ServiceError> {
+        let store = &self.inner.store;
+        let now = self.now();
+        let mut stored: HashMap<WebhookId, RawWebhook> = store
+            .get_webhooks(ids)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w))
+            .collect();
+        let mut meetings: HashMap<(AccountKey, ZoomMeetingId), Option<MeetingRecord>> =
+            HashMap::new();
+        let mut instances: HashSet<InstanceId> = HashSet::new();
+        let mut events = Vec::new();
+        let mut to_mark = Vec::new();
+        let mut outcome = BatchOutcome::default();
+        for &id in ids {
+            let Some(webhook) = stored.remove(&id) else {
+                // Gone (or listed twice): as `process_webhook`, nothing to do.
+                outcome.finished.push(id);
+                continue;
+            };
+            if webhook.status != WebhookStatus::Received {
+                outcome.finished.push(id);
+                continue;
+            }
+            let Some((zoom_id, participant)) = plain_participant(&webhook) else {
+                outcome.one_by_one.push(id);
+                continue;
+            };
+            let meeting = match zoom_id {
+                None => None,
+                Some(zoom_id) => {
+                    let key = (webhook.account.clone(), zoom_id);
+                    if let Some(known) = meetings.get(&key) {
+                        known.clone()
+                    } else {
+                        let found = store.find_meeting(&webhook.account, zoom_id).await?;
+                        meetings.insert(key, found.clone());
+                        found
+                    }
+                }
+            };
+            // A meeting attend does not manage: processed, nothing to keep.
+            if let Some(meeting) = meeting {
+                if instances.insert(participant.instance.clone()) {
+                    self.ensure_instance(&meeting, &participant.instance, now)
+                        .await?;
+                }
+                events.push(StoredEvent {
+                    meeting: meeting.id,
+                    event: participant,
+                    source: Some(id),
+                });
+            }
+            to_mark.push((id, webhook.received_at));
+        }
+        if !events.is_empty() {
+            store.insert_participant_events(&events).await?;
+        }
+        if !to_mark.is_empty() {
+            let marked: Vec<WebhookId> = to_mark.iter().map(|(id, _)| *id).collect();
+            store.mark_webhooks_processed(&marked, now).await?;
+            for (id, received_at) in to_mark {
+                let lag = (now - received_at).num_milliseconds().max(0) as f64 / 1000.0;
+                metrics::histogram!("attend_webhook_processing_lag_seconds").record(lag);
+                outcome.finished.push(id);
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Makes an instance visible even when `meeting.started` never arrives: creates its row
+    /// (no start, no end) unless it exists.
+    async fn ensure_instance(
+        &self,
+        meeting: &MeetingRecord,
+        instance: &InstanceId,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let store = &self.inner.store;
+        if store.get_instance(instance).await?.is_none() {
+            store
+                .upsert_instance(&InstanceUpdate {
+                    meeting: meeting.id.clone(),
+                    uuid: instance.clone(),
+                    started_at: None,
+                    ended_at: None,
+                    at: now,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn meeting_for(
         &self,
         account: &AccountKey,
@@ -299,24 +410,8 @@ impl Attend {
                 let Some(meeting) = self.meeting_for(account, event.meeting_id()).await? else {
                     return Ok(());
                 };
-                // Make the instance visible even when `meeting.started` never arrives.
-                if store
-                    .get_instance(&participant.instance)
-                    .await
-                    .map_err(ServiceError::from)?
-                    .is_none()
-                {
-                    store
-                        .upsert_instance(&InstanceUpdate {
-                            meeting: meeting.id.clone(),
-                            uuid: participant.instance.clone(),
-                            started_at: None,
-                            ended_at: None,
-                            at: now,
-                        })
-                        .await
-                        .map_err(ServiceError::from)?;
-                }
+                self.ensure_instance(&meeting, &participant.instance, now)
+                    .await?;
                 store
                     .insert_participant_events(&[StoredEvent {
                         meeting: meeting.id.clone(),
@@ -454,6 +549,25 @@ impl Attend {
         }
         Ok(None)
     }
+}
+
+/// What [`Attend::process_webhook_batch`] did with each delivery of a batch.
+#[derive(Debug, Default)]
+pub(crate) struct BatchOutcome {
+    /// Finished: processed now, already processed (or failed, unparseable) before, or no
+    /// longer stored. Their jobs are done.
+    pub(crate) finished: Vec<WebhookId>,
+    /// Left for [`Attend::process_webhook`], one by one.
+    pub(crate) one_by_one: Vec<WebhookId>,
+}
+
+/// The participant event of a delivery that the batch path can store as is: a parsed
+/// participant event that normalizes, with the Zoom meeting it names (`None`: it names none,
+/// and is processed without storing anything). `None` for anything else.
+fn plain_participant(webhook: &RawWebhook) -> Option<(Option<ZoomMeetingId>, ParticipantEvent)> {
+    let event = parse_event(webhook.body.as_deref()?).ok()?;
+    let participant = event.participant_event().ok()??;
+    Some((event.meeting_id(), participant))
 }
 
 /// Why applying a delivery stopped: it is signed but unusable (stored and flagged), or a

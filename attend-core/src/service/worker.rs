@@ -1,6 +1,6 @@
 //! The worker: claims jobs from the store's queue and runs them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -8,9 +8,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, info_span, warn};
 
-use crate::store::{Backoff, Job as StoredJob, JobId, JobState};
+use crate::store::{Backoff, Job as StoredJob, JobId, JobState, WebhookId};
 
-use super::jobs::Job;
+use super::jobs::{Job, PROCESS_WEBHOOK};
 use super::{Attend, JobRunReport, ServiceError};
 
 /// The outcome of a job as written to the queue.
@@ -21,6 +21,51 @@ enum Record {
         message: String,
         retry_at: DateTime<Utc>,
     },
+}
+
+/// The most `process_webhook` jobs processed together as one batch
+/// ([`Attend::process_webhook_batch`]). A claim's webhook jobs are split into batches of at
+/// most this many, each run as one task.
+const WEBHOOK_BATCH: usize = 16;
+
+/// One task's share of a claim.
+enum Work {
+    /// Any job, run on its own.
+    One(StoredJob),
+    /// `process_webhook` jobs (with the delivery each names), processed together.
+    Webhooks(Vec<(StoredJob, WebhookId)>),
+}
+
+impl Work {
+    /// Splits claimed jobs into tasks: `process_webhook` jobs in batches of up to
+    /// [`WEBHOOK_BATCH`], every other job alone.
+    fn split(jobs: Vec<StoredJob>) -> Vec<Work> {
+        let mut work = Vec::new();
+        let mut webhooks = Vec::new();
+        for job in jobs {
+            match Job::from_payload(&job.payload) {
+                Ok(Job::ProcessWebhook { webhook }) => webhooks.push((job, webhook)),
+                _ => work.push(Work::One(job)),
+            }
+        }
+        while !webhooks.is_empty() {
+            let rest = webhooks.split_off(webhooks.len().min(WEBHOOK_BATCH));
+            let mut batch = std::mem::replace(&mut webhooks, rest);
+            work.push(match batch.len() {
+                1 => Work::One(batch.remove(0).0),
+                _ => Work::Webhooks(batch),
+            });
+        }
+        work
+    }
+
+    /// The jobs this task runs.
+    fn job_ids(&self) -> Vec<JobId> {
+        match self {
+            Work::One(job) => vec![job.id],
+            Work::Webhooks(jobs) => jobs.iter().map(|(job, _)| job.id).collect(),
+        }
+    }
 }
 
 /// What a job handler decided.
@@ -64,8 +109,9 @@ impl Attend {
         let sweep_every = self.inner.worker.sweep_interval;
         tokio::pin!(shutdown);
         let mut running: JoinSet<JobRunReport> = JoinSet::new();
-        // The job each task runs: what must stay leased when leases are given back.
-        let mut in_flight: HashMap<tokio::task::Id, JobId> = HashMap::new();
+        // The jobs each task runs: what must stay leased when leases are given back.
+        let mut in_flight: HashMap<tokio::task::Id, Vec<JobId>> = HashMap::new();
+        let mut busy = 0usize;
         let mut last_sweep: Option<tokio::time::Instant> = None;
         let mut outage = 0u32;
         // A claim failed: it may have committed while its answer was lost, leaving jobs
@@ -80,7 +126,7 @@ impl Attend {
                 }
             }
             if claim_unseen {
-                let keep: Vec<JobId> = in_flight.values().copied().collect();
+                let keep: Vec<JobId> = in_flight.values().flatten().copied().collect();
                 match self.give_back_unseen(&worker, &keep).await {
                     Ok(()) => claim_unseen = false,
                     Err(err) => {
@@ -89,20 +135,21 @@ impl Attend {
                     }
                 }
             }
-            let free = capacity.saturating_sub(running.len());
+            let free = capacity.saturating_sub(busy);
             let mut claimed = 0;
             if free > 0 && !claim_unseen {
                 match self.claim(&worker, free).await {
                     Ok(jobs) => {
                         outage = 0;
                         claimed = jobs.len();
-                        for job in jobs {
+                        busy += claimed;
+                        for work in Work::split(jobs) {
                             let this = self.clone();
                             let worker = worker.clone();
-                            let id = job.id;
+                            let ids = work.job_ids();
                             let task =
-                                running.spawn(async move { this.run_job(job, &worker).await });
-                            in_flight.insert(task.id(), id);
+                                running.spawn(async move { this.run_work(work, &worker).await });
+                            in_flight.insert(task.id(), ids);
                         }
                     }
                     Err(err) => {
@@ -123,7 +170,9 @@ impl Attend {
                 () = &mut shutdown => break,
                 Some(done) = running.join_next_with_id(), if !running.is_empty() => {
                     let task = done.map_or_else(|err| err.id(), |(task, _)| task);
-                    in_flight.remove(&task);
+                    if let Some(ids) = in_flight.remove(&task) {
+                        busy = busy.saturating_sub(ids.len());
+                    }
                 }
                 () = tokio::time::sleep(wait) => {}
             }
@@ -161,8 +210,8 @@ impl Attend {
             if jobs.is_empty() {
                 return Ok(report);
             }
-            for job in jobs {
-                report.add(self.run_job(job, &worker).await);
+            for work in Work::split(jobs) {
+                report.add(self.run_work(work, &worker).await);
             }
         }
     }
@@ -231,6 +280,75 @@ impl Attend {
         }
         self.purge_expired().await?;
         Ok(())
+    }
+
+    /// Runs one task's share of a claim.
+    async fn run_work(&self, work: Work, worker: &str) -> JobRunReport {
+        match work {
+            Work::One(job) => self.run_job(job, worker).await,
+            Work::Webhooks(jobs) => self.run_webhook_jobs(jobs, worker).await,
+        }
+    }
+
+    /// Runs claimed `process_webhook` jobs as one batch
+    /// ([`process_webhook_batch`](Self::process_webhook_batch)) and completes the finished
+    /// ones with one write. Deliveries the batch leaves aside, and every job of a batch that
+    /// failed (storage), run one by one through [`run_job`](Self::run_job), which retries and
+    /// records failures as for any job. Each delivery is processed as it would be alone: the
+    /// batch only shares reads and writes.
+    async fn run_webhook_jobs(
+        &self,
+        jobs: Vec<(StoredJob, WebhookId)>,
+        worker: &str,
+    ) -> JobRunReport {
+        let ids: Vec<WebhookId> = jobs.iter().map(|(_, webhook)| *webhook).collect();
+        let span = info_span!("attend.webhook.batch", deliveries = ids.len());
+        let outcome = match self.process_webhook_batch(&ids).instrument(span).await {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                debug!(error = %err, "batch processing failed; processing one by one");
+                let mut report = JobRunReport::default();
+                for (job, _) in jobs {
+                    report.add(self.run_job(job, worker).await);
+                }
+                return report;
+            }
+        };
+        let finished: HashSet<WebhookId> = outcome.finished.into_iter().collect();
+        let (done, rest): (Vec<_>, Vec<_>) = jobs
+            .into_iter()
+            .partition(|(_, webhook)| finished.contains(webhook));
+        let mut report = JobRunReport::default();
+        if !done.is_empty() {
+            let count = done.len() as u64;
+            report.claimed += count;
+            report.completed += count;
+            metrics::counter!("attend_jobs_total", "kind" => PROCESS_WEBHOOK, "outcome" => "done")
+                .increment(count);
+            let ids: Vec<JobId> = done.iter().map(|(job, _)| job.id).collect();
+            // A job not completed here was leased to another worker meanwhile: it owns the
+            // job now, as in `record_outcome`.
+            if let Err(err) = self
+                .inner
+                .store
+                .complete_jobs(&ids, worker, self.now())
+                .await
+            {
+                debug!(error = %err, "could not complete the batch's jobs at once; one by one");
+                for (job, _) in &done {
+                    let lease_left = job
+                        .locked_until
+                        .map(|end| (end - self.now()).to_std().unwrap_or_default())
+                        .unwrap_or_default();
+                    self.record_outcome(job, worker, &Record::Complete, lease_left)
+                        .await;
+                }
+            }
+        }
+        for (job, _) in rest {
+            report.add(self.run_job(job, worker).await);
+        }
+        report
     }
 
     /// Runs one claimed job and records its outcome in the queue.

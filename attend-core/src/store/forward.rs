@@ -111,6 +111,16 @@ impl<T: WebhookInbox + ?Sized> WebhookInbox for Arc<T> {
     async fn mark_webhook_processed(&self, id: WebhookId, now: DateTime<Utc>) -> StoreResult<()> {
         (**self).mark_webhook_processed(id, now).await
     }
+    async fn get_webhooks(&self, ids: &[WebhookId]) -> StoreResult<Vec<RawWebhook>> {
+        (**self).get_webhooks(ids).await
+    }
+    async fn mark_webhooks_processed(
+        &self,
+        ids: &[WebhookId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        (**self).mark_webhooks_processed(ids, now).await
+    }
     async fn mark_webhook_failed(
         &self,
         id: WebhookId,
@@ -218,6 +228,14 @@ impl<T: JobQueue + ?Sized> JobQueue for Arc<T> {
     }
     async fn complete_job(&self, id: JobId, worker: &str, now: DateTime<Utc>) -> StoreResult<()> {
         (**self).complete_job(id, worker, now).await
+    }
+    async fn complete_jobs(
+        &self,
+        ids: &[JobId],
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<JobId>> {
+        (**self).complete_jobs(ids, worker, now).await
     }
     async fn fail_job(
         &self,

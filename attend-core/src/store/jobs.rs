@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::StoreResult;
+use super::{StoreError, StoreResult};
 
 /// The id a store gives a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -299,6 +299,30 @@ pub trait JobQueue: Send + Sync {
     /// it is not `Running` under `worker` (another worker re-claimed it after the lease
     /// expired, or it is already finished).
     async fn complete_job(&self, id: JobId, worker: &str, now: DateTime<Utc>) -> StoreResult<()>;
+
+    /// [`complete_job`](Self::complete_job) for each of `ids`, and the ids it completed: those
+    /// `Running` under `worker`. The others (unknown, finished, or leased to another worker
+    /// since) are left unchanged and not returned; that is not an error. On error, some of the
+    /// jobs may have been completed and others not.
+    ///
+    /// The worker finishes a batch of processed deliveries with one call. The default
+    /// completes them one by one; SQL stores write one statement.
+    async fn complete_jobs(
+        &self,
+        ids: &[JobId],
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<JobId>> {
+        let mut completed = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.complete_job(*id, worker, now).await {
+                Ok(()) => completed.push(*id),
+                Err(StoreError::NotFound { .. } | StoreError::Conflict { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(completed)
+    }
 
     /// Records a failed attempt with `error` and returns the new state: `Ready` again at
     /// `retry_at` (compute it with [`Backoff::retry_at`]) while `attempts < max_attempts`,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{NewJob, StoreResult};
+use super::{NewJob, StoreError, StoreResult};
 use crate::model::AccountKey;
 
 /// The id a store gives a stored webhook delivery.
@@ -208,9 +208,47 @@ pub trait WebhookInbox: Send + Sync {
     /// The stored delivery; `None` if there is none.
     async fn get_webhook(&self, id: WebhookId) -> StoreResult<Option<RawWebhook>>;
 
+    /// The stored deliveries among `ids`, in any order; an id with no delivery is left out
+    /// (so the result may be shorter than `ids`, and is empty for an empty `ids`). Repeated ids
+    /// may appear once or repeatedly.
+    ///
+    /// The worker reads a claimed batch of deliveries with one call. The default calls
+    /// [`get_webhook`](Self::get_webhook) for each id; SQL stores read them in one query.
+    async fn get_webhooks(&self, ids: &[WebhookId]) -> StoreResult<Vec<RawWebhook>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(webhook) = self.get_webhook(*id).await? {
+                found.push(webhook);
+            }
+        }
+        Ok(found)
+    }
+
     /// Marks a delivery `Processed` at `now` and clears `failure`. Idempotent (marking again
     /// succeeds). `NotFound` if there is no such delivery.
     async fn mark_webhook_processed(&self, id: WebhookId, now: DateTime<Utc>) -> StoreResult<()>;
+
+    /// [`mark_webhook_processed`](Self::mark_webhook_processed) for each of `ids`, and how many
+    /// deliveries were marked. An id with no delivery is skipped (not an error, not counted).
+    /// On error, some of the deliveries may have been marked and others not (marking again is
+    /// harmless).
+    ///
+    /// The default marks them one by one; SQL stores write one statement.
+    async fn mark_webhooks_processed(
+        &self,
+        ids: &[WebhookId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut marked = 0;
+        for id in ids {
+            match self.mark_webhook_processed(*id, now).await {
+                Ok(()) => marked += 1,
+                Err(StoreError::NotFound { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(marked)
+    }
 
     /// Marks a delivery `Failed` at `now` with `reason` (processing gave up). Marking again
     /// overwrites the reason. `NotFound` if there is no such delivery.

@@ -393,15 +393,30 @@ impl AttendanceStore for DieselStore {
                         return Ok(Err(err));
                     }
                 }
-                // One statement per event inside one transaction: duplicates (stored before or
-                // earlier in this batch) hit the UNIQUE key and insert nothing.
+                // Duplicates (stored before or earlier in this batch) hit the UNIQUE key and
+                // insert nothing. PostgreSQL: multi-row statements, one round trip per chunk
+                // (14 parameters per row, at most 65,535 per statement). SQLite runs in
+                // process, where one cached statement per row costs no round trip.
                 let mut inserted = 0u64;
-                for row in &rows {
-                    let n = per_backend!(conn, |c| diesel::insert_into(pe::table)
-                        .values(row)
-                        .on_conflict_do_nothing()
-                        .execute(c))?;
-                    inserted += n as u64;
+                match conn {
+                    AnyConnection::Postgresql(c) => {
+                        for chunk in rows.chunks(1_000) {
+                            let n = diesel::insert_into(pe::table)
+                                .values(chunk)
+                                .on_conflict_do_nothing()
+                                .execute(c)?;
+                            inserted += n as u64;
+                        }
+                    }
+                    AnyConnection::Sqlite(c) => {
+                        for row in &rows {
+                            let n = diesel::insert_into(pe::table)
+                                .values(row)
+                                .on_conflict_do_nothing()
+                                .execute(c)?;
+                            inserted += n as u64;
+                        }
+                    }
                 }
                 Ok(Ok(inserted))
             })

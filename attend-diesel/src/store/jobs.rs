@@ -356,6 +356,43 @@ impl JobQueue for DieselStore {
         Ok(())
     }
 
+    async fn complete_jobs(
+        &self,
+        ids: &[JobId],
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<JobId>> {
+        let Some(first) = ids.iter().map(|id| id.0).min() else {
+            return Ok(Vec::new());
+        };
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        let worker = worker.to_owned();
+        let now = micros(now);
+        // Grouped like `complete_job`, keyed by the lowest id. One conditional UPDATE: jobs no
+        // longer running under `worker` do not match, and are simply not returned.
+        let done: Vec<i64> = self
+            .write_grouped(format!("job-row\u{0}{first:020}"), move |conn| {
+                let mut done = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(1_000) {
+                    let target = j::table
+                        .filter(j::id.eq_any(chunk))
+                        .filter(j::state.eq(RUNNING))
+                        .filter(j::locked_by.eq(&worker));
+                    let update = diesel::update(target).set((
+                        j::state.eq(DONE),
+                        j::locked_until.eq(None::<i64>),
+                        j::updated_at.eq(now),
+                    ));
+                    let ids: Vec<i64> =
+                        per_backend!(&mut *conn, |c| update.returning(j::id).get_results(c))?;
+                    done.extend(ids);
+                }
+                Ok(done)
+            })
+            .await?;
+        Ok(done.into_iter().map(JobId).collect())
+    }
+
     async fn fail_job(
         &self,
         id: JobId,

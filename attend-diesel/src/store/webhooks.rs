@@ -60,6 +60,9 @@ impl WebhookRow {
     }
 }
 
+/// The most ids bound in one `IN (…)` list (SQLite allows 32,766 parameters per statement).
+const ID_CHUNK: usize = 1_000;
+
 /// Sets status, `processed_at` and `failure` of one delivery; `NotFound` if there is none.
 fn mark(
     conn: &mut AnyConnection,
@@ -178,6 +181,60 @@ impl WebhookInbox for DieselStore {
             })
             .await?;
         Ok(row.map(WebhookRow::into_record).transpose()?)
+    }
+
+    async fn get_webhooks(&self, ids: &[WebhookId]) -> StoreResult<Vec<RawWebhook>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        let rows = self
+            .run(move |conn| {
+                let mut rows = Vec::with_capacity(ids.len());
+                // Bounded: SQLite binds one parameter per id.
+                for chunk in ids.chunks(ID_CHUNK) {
+                    rows.extend(
+                        w::table
+                            .filter(w::id.eq_any(chunk))
+                            .select(WebhookRow::as_select())
+                            .load(conn)?,
+                    );
+                }
+                Ok(rows)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(WebhookRow::into_record)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn mark_webhooks_processed(
+        &self,
+        ids: &[WebhookId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let Some(first) = ids.iter().map(|id| id.0).min() else {
+            return Ok(0);
+        };
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        let now = micros(now);
+        // Grouped like the single mark; keyed by the lowest id it writes.
+        Ok(self
+            .write_grouped(format!("webhook-row\u{0}{first:020}"), move |conn| {
+                let mut marked = 0;
+                for chunk in ids.chunks(ID_CHUNK) {
+                    marked += diesel::update(w::table.filter(w::id.eq_any(chunk)))
+                        .set((
+                            w::status.eq(WebhookStatus::Processed.encode()),
+                            w::processed_at.eq(Some(now)),
+                            w::failure.eq(None::<String>),
+                        ))
+                        .execute(conn)?;
+                }
+                Ok(marked as u64)
+            })
+            .await?)
     }
 
     async fn mark_webhook_processed(&self, id: WebhookId, now: DateTime<Utc>) -> StoreResult<()> {

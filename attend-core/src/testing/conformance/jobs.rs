@@ -695,3 +695,63 @@ pub(super) async fn concurrent_dedupe_enqueue_creates_one(cx: Cx) -> CheckResult
     );
     Ok(())
 }
+
+pub(super) async fn complete_many_completes_only_own_running(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    let none = s
+        .complete_jobs(&[], "w", t(1))
+        .await
+        .ctx("complete_jobs of nothing")?;
+    ensure_eq!(none, Vec::<JobId>::new(), "complete_jobs of no ids");
+    let a = enqueue(s, &job("a", 0)).await?;
+    let b = enqueue(s, &job("a", 1)).await?;
+    let finished = enqueue(s, &job("a", 2)).await?;
+    let theirs = enqueue(s, &job("a", 3)).await?;
+    let waiting = enqueue(s, &job("a", 4)).await?;
+    s.claim_jobs("w", 3, LEASE, t(10)).await.ctx("claim by w")?;
+    s.claim_jobs("other", 1, LEASE, t(10))
+        .await
+        .ctx("claim by other")?;
+    s.complete_job(finished, "w", t(10))
+        .await
+        .ctx("complete_job")?;
+
+    let mut done = s
+        .complete_jobs(
+            &[b, finished, theirs, waiting, JobId(987_654_321), a],
+            "w",
+            t(11),
+        )
+        .await
+        .ctx("complete_jobs")?;
+    done.sort();
+    ensure_eq!(
+        done,
+        vec![a, b],
+        "jobs completed: w's running ones (finished, another's, ready and unknown left out)"
+    );
+    let mut states = Vec::new();
+    for id in [a, b, finished, theirs, waiting] {
+        let j = must_get(s, id).await?;
+        states.push((j.state, j.locked_until.is_some(), j.updated_at));
+    }
+    ensure_eq!(
+        states,
+        vec![
+            (JobState::Done, false, t(11)),
+            (JobState::Done, false, t(11)),
+            (JobState::Done, false, t(10)),
+            (JobState::Running, true, t(10)),
+            (JobState::Ready, false, t(0)),
+        ],
+        "(state, leased, updated_at) of the completed, the finished, another's and a ready job"
+    );
+    ensure_eq!(
+        s.complete_jobs(&[a, b], "w", t(12))
+            .await
+            .ctx("complete_jobs again")?,
+        Vec::<JobId>::new(),
+        "completing finished jobs again completes nothing"
+    );
+    Ok(())
+}

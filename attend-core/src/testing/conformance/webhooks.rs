@@ -766,3 +766,66 @@ pub(super) async fn concurrent_with_job_gives_each_delivery_its_job(cx: Cx) -> C
     ensure_eq!(jobs.len(), ids.len(), "one job per delivery, no more");
     Ok(())
 }
+
+pub(super) async fn get_and_mark_many(cx: Cx) -> CheckResult {
+    let s = &*cx.store;
+    ensure_eq!(
+        s.get_webhooks(&[]).await.ctx("get_webhooks of nothing")?,
+        Vec::<RawWebhook>::new(),
+        "get_webhooks of no ids"
+    );
+    ensure_eq!(
+        s.mark_webhooks_processed(&[], t(1))
+            .await
+            .ctx("mark_webhooks_processed of nothing")?,
+        0,
+        "deliveries marked for no ids"
+    );
+    let hooks: Vec<NewWebhook> = (0..4)
+        .map(|n| webhook("acct", &format!("many-{n}"), n))
+        .collect();
+    let mut stored = Vec::new();
+    for hook in &hooks {
+        let insert = s.insert_webhook(hook).await.ctx("insert_webhook")?;
+        stored.push(stored_as(hook, insert));
+    }
+    s.mark_webhook_failed(stored[3].id, "gave up", t(5))
+        .await
+        .ctx("mark_webhook_failed")?;
+    stored[3].status = WebhookStatus::Failed;
+    stored[3].failure = Some("gave up".into());
+    stored[3].processed_at = Some(t(5));
+
+    let mut got = s
+        .get_webhooks(&[stored[2].id, UNKNOWN_WEBHOOK, stored[0].id, stored[3].id])
+        .await
+        .ctx("get_webhooks")?;
+    got.sort_by_key(|w| w.id);
+    ensure_eq!(
+        got,
+        vec![stored[0].clone(), stored[2].clone(), stored[3].clone()],
+        "get_webhooks: each stored delivery asked for, whole; the unknown id left out"
+    );
+
+    let marked = s
+        .mark_webhooks_processed(&[stored[0].id, UNKNOWN_WEBHOOK, stored[3].id], t(20))
+        .await
+        .ctx("mark_webhooks_processed")?;
+    ensure_eq!(marked, 2, "deliveries marked (the unknown id skipped)");
+    let mut after = Vec::new();
+    for w in &stored {
+        let got = must_get(s, w.id).await?;
+        after.push((got.status, got.processed_at, got.failure));
+    }
+    ensure_eq!(
+        after,
+        vec![
+            (WebhookStatus::Processed, Some(t(20)), None),
+            (WebhookStatus::Received, None, None),
+            (WebhookStatus::Received, None, None),
+            (WebhookStatus::Processed, Some(t(20)), None),
+        ],
+        "(status, processed_at, failure) after marking two of four (one had failed)"
+    );
+    Ok(())
+}

@@ -77,12 +77,12 @@ fn lock_instance(
             .find(uuid)
             .select(InstanceRow::as_select())
             .for_update()
-            .first(c)
+            .get_result(c)
             .optional()?,
         AnyConnection::Sqlite(c) => i::table
             .find(uuid)
             .select(InstanceRow::as_select())
-            .first(c)
+            .get_result(c)
             .optional()?,
     };
     row.map(InstanceRow::into_record).transpose()
@@ -326,7 +326,7 @@ impl AttendanceStore for DieselStore {
                 Ok(i::table
                     .find(uuid)
                     .select(InstanceRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?)
             })
             .await?;

@@ -138,7 +138,7 @@ pub(super) fn enqueue_tx(
             .filter(j::dedupe_key.eq(key))
             .filter(j::state.eq_any([READY, RUNNING]))
             .select(j::id)
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         if let Some(id) = existing {
             return Ok(Enqueued::Duplicate(JobId(id)));
@@ -259,12 +259,12 @@ fn owned_job(conn: &mut AnyConnection, id: i64, worker: &str) -> Result<JobRow, 
             .find(id)
             .select(JobRow::as_select())
             .for_update()
-            .first(c)
+            .get_result(c)
             .optional()?,
         AnyConnection::Sqlite(c) => j::table
             .find(id)
             .select(JobRow::as_select())
-            .first(c)
+            .get_result(c)
             .optional()?,
     };
     let row = row.ok_or_else(|| DieselStoreError::not_found(Entity::Job))?;
@@ -299,7 +299,7 @@ impl JobQueue for DieselStore {
                 Ok(j::table
                     .find(id.0)
                     .select(JobRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?)
             })
             .await?;

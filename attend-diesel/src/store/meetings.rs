@@ -84,7 +84,11 @@ fn records(rows: Vec<MeetingRow>) -> Result<Vec<MeetingRecord>, DieselStoreError
 
 /// Whether a meeting with this id exists (used by writes whose contract says `NotFound`).
 pub(super) fn meeting_exists(conn: &mut AnyConnection, id: &str) -> Result<bool, DieselStoreError> {
-    let found: Option<String> = m::table.find(id).select(m::id).first(conn).optional()?;
+    let found: Option<String> = m::table
+        .find(id)
+        .select(m::id)
+        .get_result(conn)
+        .optional()?;
     Ok(found.is_some())
 }
 
@@ -119,7 +123,7 @@ impl MeetingStore for DieselStore {
                 Ok(m::table
                     .find(id)
                     .select(MeetingRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?)
             })
             .await?;
@@ -138,7 +142,7 @@ impl MeetingStore for DieselStore {
                     .filter(m::account.eq(account))
                     .filter(m::zoom_meeting_id.eq(zoom_id.0))
                     .select(MeetingRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?)
             })
             .await?;

@@ -108,7 +108,7 @@ impl RegistrationStore for DieselStore {
                 Ok(r::table
                     .find((&row.meeting_id, &row.user_id))
                     .select(RegistrationRow::as_select())
-                    .first(conn)?)
+                    .get_result(conn)?)
             })
             .await?;
         Ok(stored.into_record()?)
@@ -159,7 +159,7 @@ impl RegistrationStore for DieselStore {
                 Ok(r::table
                     .find(key)
                     .select(RegistrationRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?)
             })
             .await?;
@@ -220,7 +220,7 @@ impl RegistrationStore for DieselStore {
                     .filter(r::meeting_id.eq(meeting))
                     .filter(r::registrant_id.eq(registrant_id))
                     .select(RegistrationRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?)
             })
             .await?;

@@ -129,7 +129,7 @@ fn insert_tx(
         .filter(w::account.eq(&row.account))
         .filter(w::dedupe_key.eq(&row.dedupe_key))
         .select(w::id)
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(WebhookInsert::Duplicate(WebhookId(existing)))
 }
 
@@ -176,7 +176,7 @@ impl WebhookInbox for DieselStore {
                 Ok(w::table
                     .find(id.0)
                     .select(WebhookRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?)
             })
             .await?;

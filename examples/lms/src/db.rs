@@ -222,7 +222,7 @@ pub fn get_user(conn: &mut AnyConnection, id: &str) -> Result<Option<User>, DbEr
     users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(User::try_from)
         .transpose()
@@ -277,7 +277,7 @@ pub fn get_course(conn: &mut AnyConnection, id: &str) -> Result<Option<Course>, 
     Ok(courses::table
         .find(id)
         .select(Course::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -381,7 +381,7 @@ pub fn get_setting(conn: &mut AnyConnection, key: &str) -> Result<Option<String>
     Ok(lms_settings::table
         .find(key)
         .select(lms_settings::value)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

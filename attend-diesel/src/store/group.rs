@@ -10,8 +10,9 @@
 //! each on its own connection (see [`GroupCommit::new`]).
 //!
 //! Grouped: the receiver's delivery-and-job insert, job enqueues, join clicks, and the worker's
-//! per-delivery writes (the participant event, the delivery marked processed, the job marked
-//! done), which would otherwise be three transactions per delivery.
+//! writes (participant events, deliveries marked processed, jobs marked done), which would
+//! otherwise be three transactions per batch. On PostgreSQL the deliveries of a group are
+//! inserted together, in a few multi-row statements (every statement there is a round trip).
 //!
 //! * If any operation fails, or the group's transaction itself does (commit error, lost
 //!   connection), the whole group is rolled back and every caller runs its operation again on
@@ -37,10 +38,11 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use attend_core::store::Entity;
+use attend_core::store::{Entity, WebhookInsert};
 use tokio::sync::oneshot;
 
 use super::DieselStore;
+use super::webhooks::{PendingDelivery, insert_deliveries};
 use crate::connection::AnyConnection;
 use crate::error::DieselStoreError;
 
@@ -88,6 +90,47 @@ trait Member: Send {
     fn committed(self: Box<Self>);
     /// The group could not run or commit: the caller gets this instead.
     fn unfinished(self: Box<Self>, outcome: Unfinished);
+    /// A delivery-and-job insert, with the slot for its result: PostgreSQL applies those of
+    /// a group together, before the other members ([`apply_group`]).
+    fn delivery(&mut self) -> Option<DeliverySlot<'_>> {
+        None
+    }
+}
+
+/// A delivery of the group and where its outcome goes.
+type DeliverySlot<'a> = (
+    &'a PendingDelivery,
+    &'a mut Option<Result<WebhookInsert, DieselStoreError>>,
+);
+
+/// Applies every member of a group inside its transaction; `false` as soon as one fails.
+///
+/// On PostgreSQL, where every statement is a round trip, the receiver's deliveries go first
+/// and together: a few statements for the whole group ([`insert_deliveries`]) instead of two
+/// per delivery. They are in lock-key order among themselves; every process applies
+/// deliveries before the other members, and the others write other rows (events, existing
+/// deliveries' marks, jobs by id), so the lock order stays the same everywhere. SQLite runs in
+/// process, where a statement per delivery costs no round trip.
+fn apply_group(group: &mut [Box<dyn Member>], conn: &mut AnyConnection) -> bool {
+    if let AnyConnection::Postgresql(pg) = conn {
+        let mut slots: Vec<DeliverySlot<'_>> =
+            group.iter_mut().filter_map(|m| m.delivery()).collect();
+        if slots.len() > 1 {
+            let many: Vec<&PendingDelivery> = slots.iter().map(|(d, _)| *d).collect();
+            match insert_deliveries(pg, &many) {
+                Ok(outcomes) => {
+                    for ((_, slot), outcome) in slots.iter_mut().zip(outcomes) {
+                        **slot = Some(Ok(outcome));
+                    }
+                }
+                Err(err) => {
+                    tracing::debug!(error = %err, "deliveries inserted together failed");
+                    return false;
+                }
+            }
+        }
+    }
+    group.iter_mut().all(|member| member.apply(conn))
 }
 
 /// Why a member was not committed with its group.
@@ -141,6 +184,47 @@ where
     }
 }
 
+/// The receiver's delivery-and-job insert as a group member.
+struct DeliveryEntry {
+    lock_key: String,
+    delivery: Arc<PendingDelivery>,
+    result: Option<Result<WebhookInsert, DieselStoreError>>,
+    reply: oneshot::Sender<Reply<WebhookInsert>>,
+}
+
+impl Member for DeliveryEntry {
+    fn lock_key(&self) -> &str {
+        &self.lock_key
+    }
+
+    fn apply(&mut self, conn: &mut AnyConnection) -> bool {
+        // Already applied with the group's other deliveries (PostgreSQL).
+        let result = match self.result.take() {
+            Some(done) => done,
+            None => self.delivery.insert_one(conn),
+        };
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn committed(self: Box<Self>) {
+        let reply = match self.result {
+            Some(result) => Reply::Done(result),
+            None => Reply::Unfinished(Unfinished::RunAlone),
+        };
+        let _ = self.reply.send(reply);
+    }
+
+    fn unfinished(self: Box<Self>, outcome: Unfinished) {
+        let _ = self.reply.send(Reply::Unfinished(outcome));
+    }
+
+    fn delivery(&mut self) -> Option<DeliverySlot<'_>> {
+        Some((&self.delivery, &mut self.result))
+    }
+}
+
 impl DieselStore {
     /// Runs `f` in a write transaction shared with other concurrent callers (see the module
     /// docs). `f` may run twice (once in a group that then fails to commit, once alone), so it
@@ -157,14 +241,38 @@ impl DieselStore {
     {
         let op = Arc::new(f);
         let (reply, answer) = oneshot::channel();
+        self.submit(Box::new(Entry {
+            lock_key,
+            op: Arc::clone(&op),
+            result: None,
+            reply,
+        }));
+        self.settle(answer, move |conn| op(conn)).await
+    }
+
+    /// [`write_grouped`](Self::write_grouped) for the receiver's delivery-and-job insert,
+    /// which PostgreSQL applies together with the group's other deliveries.
+    pub(super) async fn write_delivery(
+        &self,
+        delivery: PendingDelivery,
+    ) -> Result<WebhookInsert, DieselStoreError> {
+        let delivery = Arc::new(delivery);
+        let (reply, answer) = oneshot::channel();
+        self.submit(Box::new(DeliveryEntry {
+            lock_key: delivery.lock_key(),
+            delivery: Arc::clone(&delivery),
+            result: None,
+            reply,
+        }));
+        self.settle(answer, move |conn| delivery.insert_one(conn))
+            .await
+    }
+
+    /// Queues a member, and starts a leader if fewer than allowed are running.
+    fn submit(&self, member: Box<dyn Member>) {
         let lead = {
             let mut state = self.group_state();
-            state.queue.push(Box::new(Entry {
-                lock_key,
-                op: Arc::clone(&op),
-                result: None,
-                reply,
-            }));
+            state.queue.push(member);
             let lead = state.leaders < self.inner.group.max_leaders;
             if lead {
                 state.leaders += 1;
@@ -176,15 +284,25 @@ impl DieselStore {
             // The handle is not awaited: the leader reports through each member's channel.
             drop(tokio::task::spawn_blocking(move || store.lead_groups()));
         }
+    }
+
+    /// A member's answer: its committed result, a connection error, or (its group failed as a
+    /// whole, or its leader went away in a panic) the result of `alone`, run by itself.
+    async fn settle<T, F>(
+        &self,
+        answer: oneshot::Receiver<Reply<T>>,
+        alone: F,
+    ) -> Result<T, DieselStoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, DieselStoreError> + Send + 'static,
+        T: Send + 'static,
+    {
         match answer.await {
             Ok(Reply::Done(result)) => result,
             Ok(Reply::Unfinished(Unfinished::NoConnection(message))) => Err(
                 DieselStoreError::Connect(diesel::ConnectionError::BadConnection(message)),
             ),
-            // Run alone: the group failed as a whole, or its leader went away (a panic).
-            Ok(Reply::Unfinished(Unfinished::RunAlone)) | Err(_) => {
-                self.write(move |conn| op(conn)).await
-            }
+            Ok(Reply::Unfinished(Unfinished::RunAlone)) | Err(_) => self.write(alone).await,
         }
     }
 
@@ -248,7 +366,7 @@ impl DieselStore {
             // it runs alone): the marker error returned below does that and is not shown.
             let mut member_failed = false;
             let result = self.write_now(&mut conn, |c| {
-                member_failed = !group.iter_mut().all(|member| member.apply(c));
+                member_failed = !apply_group(&mut group, c);
                 if member_failed {
                     Err(DieselStoreError::conflict(
                         Entity::Job,

@@ -133,6 +133,102 @@ fn insert_tx(
     Ok(WebhookInsert::Duplicate(WebhookId(existing)))
 }
 
+/// A delivery waiting in the group-commit queue with the job to queue for it: the receiver's
+/// write (`insert_webhook_with_job`). PostgreSQL applies the deliveries of a group together
+/// ([`insert_deliveries`]); otherwise, and whenever it runs alone, each is
+/// [`insert_one`](Self::insert_one).
+pub(super) struct PendingDelivery {
+    row: NewWebhookRow,
+    unparseable: bool,
+    job: WebhookJob,
+    now: DateTime<Utc>,
+}
+
+impl PendingDelivery {
+    /// The group-commit lock key: the delivery's unique `(account, dedupe_key)`. The job's
+    /// dedupe key names the new id, which no other transaction can be writing yet, so it adds
+    /// no lock to order by.
+    pub(super) fn lock_key(&self) -> String {
+        lock_key(&self.row)
+    }
+
+    /// Stores the delivery and, if it is new and parseable, queues its job.
+    pub(super) fn insert_one(
+        &self,
+        conn: &mut AnyConnection,
+    ) -> Result<WebhookInsert, DieselStoreError> {
+        let insert = insert_tx(conn, &self.row)?;
+        if let WebhookInsert::Inserted(id) = insert
+            && !self.unparseable
+        {
+            enqueue_tx(conn, &new_job_row(&self.job.for_webhook(id), self.now)?)?;
+        }
+        Ok(insert)
+    }
+}
+
+/// [`PendingDelivery::insert_one`] for many deliveries (in lock-key order) in a few
+/// statements on PostgreSQL, whatever their number: one multi-row insert of the deliveries
+/// (`ON CONFLICT DO NOTHING RETURNING`), one lookup per delivery that was already stored (rare:
+/// a redelivery), and one multi-row insert of the new deliveries' jobs. The outcome of each is
+/// what `insert_one` would give, in order; a delivery listed twice is `Inserted` once and then
+/// `Duplicate` of it. A job whose dedupe key an unfinished job holds is not added, as
+/// `enqueue_tx` decides.
+pub(super) fn insert_deliveries(
+    conn: &mut diesel::PgConnection,
+    many: &[&PendingDelivery],
+) -> Result<Vec<WebhookInsert>, DieselStoreError> {
+    use std::collections::HashMap;
+    let rows: Vec<&NewWebhookRow> = many.iter().map(|d| &d.row).collect();
+    let mut new_ids: HashMap<(String, String), i64> = HashMap::new();
+    // 7 parameters per row, far below PostgreSQL's 65,535 for a group (at most 256).
+    for chunk in rows.chunks(1_000) {
+        let inserted: Vec<(i64, String, String)> = diesel::insert_into(w::table)
+            .values(chunk.iter().copied().collect::<Vec<_>>())
+            .on_conflict_do_nothing()
+            .returning((w::id, w::account, w::dedupe_key))
+            .get_results(conn)?;
+        new_ids.extend(inserted.into_iter().map(|(id, a, k)| ((a, k), id)));
+    }
+    let mut outcomes = Vec::with_capacity(many.len());
+    let mut jobs = Vec::new();
+    for delivery in many {
+        let key = (
+            delivery.row.account.clone(),
+            delivery.row.dedupe_key.clone(),
+        );
+        // `remove`: a second delivery of the same key in this group is its duplicate.
+        let outcome = match new_ids.remove(&key) {
+            Some(id) => {
+                if !delivery.unparseable {
+                    jobs.push(new_job_row(
+                        &delivery.job.for_webhook(WebhookId(id)),
+                        delivery.now,
+                    )?);
+                }
+                WebhookInsert::Inserted(WebhookId(id))
+            }
+            None => {
+                let existing: i64 = w::table
+                    .filter(w::account.eq(&key.0))
+                    .filter(w::dedupe_key.eq(&key.1))
+                    .select(w::id)
+                    .get_result(conn)?;
+                WebhookInsert::Duplicate(WebhookId(existing))
+            }
+        };
+        outcomes.push(outcome);
+    }
+    // The partial unique index on unfinished jobs' dedupe keys decides, as for one enqueue.
+    for chunk in jobs.chunks(1_000) {
+        diesel::insert_into(crate::schema::attend_jobs::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    Ok(outcomes)
+}
+
 #[async_trait]
 impl WebhookInbox for DieselStore {
     async fn insert_webhook(&self, webhook: &NewWebhook) -> StoreResult<WebhookInsert> {
@@ -150,22 +246,14 @@ impl WebhookInbox for DieselStore {
         job: &WebhookJob,
         now: DateTime<Utc>,
     ) -> StoreResult<WebhookInsert> {
-        let row = new_webhook_row(webhook);
-        let unparseable = webhook.unparseable;
-        let job = job.clone();
         // One group member does both writes, so they commit (or roll back, and then run
-        // alone) together, and concurrent deliveries still share one transaction. The member
-        // is ordered by the delivery's key: the job's dedupe key names the new id, which no
-        // other transaction can be writing yet, so it adds no lock to order by.
+        // alone) together, and concurrent deliveries still share one transaction.
         Ok(self
-            .write_grouped(lock_key(&row), move |conn| {
-                let insert = insert_tx(conn, &row)?;
-                if let WebhookInsert::Inserted(id) = insert
-                    && !unparseable
-                {
-                    enqueue_tx(conn, &new_job_row(&job.for_webhook(id), now)?)?;
-                }
-                Ok(insert)
+            .write_delivery(PendingDelivery {
+                row: new_webhook_row(webhook),
+                unparseable: webhook.unparseable,
+                job: job.clone(),
+                now,
             })
             .await?)
     }

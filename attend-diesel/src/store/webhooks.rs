@@ -184,7 +184,7 @@ pub(super) fn insert_deliveries(
     // 7 parameters per row, far below PostgreSQL's 65,535 for a group (at most 256).
     for chunk in rows.chunks(1_000) {
         let inserted: Vec<(i64, String, String)> = diesel::insert_into(w::table)
-            .values(chunk.iter().copied().collect::<Vec<_>>())
+            .values(chunk.to_vec())
             .on_conflict_do_nothing()
             .returning((w::id, w::account, w::dedupe_key))
             .get_results(conn)?;

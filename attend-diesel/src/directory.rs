@@ -208,7 +208,11 @@ impl HostUserDirectory {
         let table = self.table.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            f(&mut conn, &table)
+            let result = f(&mut conn, &table);
+            if let Err(err) = &result {
+                crate::pool::flag_if_lost(&mut conn, err);
+            }
+            result
         })
         .await?
     }

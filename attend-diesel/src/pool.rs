@@ -141,12 +141,35 @@ pub(crate) fn build_pool(
             .idle_timeout(None)
             .test_on_check_out(false)
     } else {
-        builder.max_size(pool_size(url, options)).min_idle(Some(1))
+        // No `SELECT 1` at checkout: dead connections are found by their errors instead
+        // (`flag_if_lost`).
+        builder
+            .max_size(pool_size(url, options))
+            .min_idle(Some(1))
+            .test_on_check_out(false)
     };
     // `build` opens `min_idle` connections and fails if it cannot within the timeout.
     builder
         .build(ConnectionManager::new(url.clone()))
         .map_err(DieselStoreError::Pool)
+}
+
+/// After `err` on `conn`: a PostgreSQL connection that may have died (a retryable query error:
+/// closed connection, failed send, server shutdown, and the rarer serialization failures and
+/// deadlocks, for which a new connection costs little) is flagged broken, so that the pool
+/// discards it when it comes back instead of handing it out again.
+///
+/// This replaces r2d2's `SELECT 1` at every checkout (`test_on_check_out`), a round trip per
+/// checkout (three per join-link click). The price: after a PostgreSQL restart, each pooled
+/// connection fails once (a retryable error: the webhook receiver answers 503 and Zoom sends
+/// again; the worker retries) before it is replaced. SQLite connections do not die that way.
+pub(crate) fn flag_if_lost(conn: &mut AnyConnection, err: &DieselStoreError) {
+    if let (AnyConnection::Postgresql(pg), DieselStoreError::Query(_)) = (conn, err)
+        && err.is_retryable()
+    {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        AnsiTransactionManager::transaction_manager_status_mut(pg).set_in_error();
+    }
 }
 
 /// Sends r2d2's background connection errors to `tracing` instead of dropping them.

@@ -379,6 +379,7 @@ impl DieselStore {
             match result {
                 Ok(()) => group.into_iter().for_each(|m| m.committed()),
                 Err(err) => {
+                    crate::pool::flag_if_lost(&mut conn, &err);
                     if member_failed {
                         tracing::debug!(
                             members = group.len(),

@@ -18,7 +18,7 @@ use crate::error::DieselStoreError;
 use crate::ident::Ident;
 use crate::migrations;
 use crate::options::Options;
-use crate::pool::{Pool, build_pool};
+use crate::pool::{Pool, build_pool, flag_if_lost};
 
 mod attendance;
 mod checkpoint;
@@ -223,7 +223,11 @@ impl DieselStore {
         let pool = self.inner.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            let result = f(&mut conn);
+            if let Err(err) = &result {
+                flag_if_lost(&mut conn, err);
+            }
+            result
         })
         .await?
     }

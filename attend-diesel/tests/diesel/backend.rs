@@ -488,3 +488,72 @@ async fn down_migrations_revert_cleanly_on_postgres() {
         down_migrations_remove_every_attend_table(db).await;
     }
 }
+
+#[derive(QueryableByName)]
+struct Pid {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+/// The pool does not test connections with `SELECT 1` at every checkout (a round trip each);
+/// a connection the server closed is found by its error instead and discarded. So after the
+/// server ends every pooled connection (as in a restart), each fails at most once, and then
+/// calls succeed again without any help.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connections_the_server_closed_are_replaced_after_one_failure() {
+    const POOL: usize = 3;
+    let Some(db) = common::postgres_with(Options::new().pool_size(POOL as u32)).await else {
+        return;
+    };
+    // Fill the pool: POOL calls at once, each holding its connection for a moment.
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..POOL {
+        let store = db.store.clone();
+        calls.spawn(async move {
+            store
+                .with_conn(|c| {
+                    diesel::sql_query("SELECT pg_backend_pid() AS pid, pg_sleep(0.3) IS NULL")
+                        .get_result::<Pid>(c)
+                })
+                .await
+                .expect("backend pid")
+                .pid
+        });
+    }
+    let mut pids = calls.join_all().await;
+    pids.sort_unstable();
+    pids.dedup();
+    assert_eq!(pids.len(), POOL, "one connection per concurrent call");
+
+    let mut admin = diesel::PgConnection::establish(&db.url).expect("admin connection");
+    for pid in &pids {
+        diesel::sql_query(format!("SELECT pg_terminate_backend({pid})"))
+            .execute(&mut admin)
+            .expect("terminate a pooled connection");
+    }
+
+    let meeting = MeetingId::new("none");
+    let mut failures = 0;
+    let mut outcomes = Vec::new();
+    for _ in 0..(POOL + 6) {
+        match db.store.get_meeting(&meeting).await {
+            Ok(found) => outcomes.push(found.is_none()),
+            Err(err) => {
+                assert!(
+                    err.is_retryable(),
+                    "a lost connection is retryable: {err:?}"
+                );
+                failures += 1;
+                outcomes.push(false);
+            }
+        }
+    }
+    assert!(
+        failures <= POOL,
+        "each closed connection fails at most once: {failures} failures"
+    );
+    assert!(
+        outcomes[POOL..].iter().all(|ok| *ok),
+        "calls succeed once the closed connections are gone: {outcomes:?}"
+    );
+}

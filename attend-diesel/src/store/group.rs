@@ -147,11 +147,46 @@ enum Reply<T> {
     Unfinished(Unfinished),
 }
 
+/// A member's result once applied, and the channel its caller waits on.
+struct Answer<T> {
+    result: Option<Result<T, DieselStoreError>>,
+    reply: oneshot::Sender<Reply<T>>,
+}
+
+impl<T> Answer<T> {
+    fn new(reply: oneshot::Sender<Reply<T>>) -> Self {
+        Self {
+            result: None,
+            reply,
+        }
+    }
+
+    /// Keeps the result of applying the member; whether it succeeded.
+    fn keep(&mut self, result: Result<T, DieselStoreError>) -> bool {
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn committed(self) {
+        let reply = match self.result {
+            Some(result) => Reply::Done(result),
+            None => Reply::Unfinished(Unfinished::RunAlone),
+        };
+        // The caller may have stopped waiting; its write stands all the same.
+        let _ = self.reply.send(reply);
+    }
+
+    fn unfinished(self, outcome: Unfinished) {
+        let _ = self.reply.send(Reply::Unfinished(outcome));
+    }
+}
+
+/// Any grouped write: an operation run as is.
 struct Entry<T, F> {
     lock_key: String,
     op: Arc<F>,
-    result: Option<Result<T, DieselStoreError>>,
-    reply: oneshot::Sender<Reply<T>>,
+    answer: Answer<T>,
 }
 
 impl<T, F> Member for Entry<T, F>
@@ -164,23 +199,15 @@ where
     }
 
     fn apply(&mut self, conn: &mut AnyConnection) -> bool {
-        let result = (self.op)(conn);
-        let ok = result.is_ok();
-        self.result = Some(result);
-        ok
+        self.answer.keep((self.op)(conn))
     }
 
     fn committed(self: Box<Self>) {
-        let reply = match self.result {
-            Some(result) => Reply::Done(result),
-            None => Reply::Unfinished(Unfinished::RunAlone),
-        };
-        // The caller may have stopped waiting; its write stands all the same.
-        let _ = self.reply.send(reply);
+        self.answer.committed();
     }
 
     fn unfinished(self: Box<Self>, outcome: Unfinished) {
-        let _ = self.reply.send(Reply::Unfinished(outcome));
+        self.answer.unfinished(outcome);
     }
 }
 
@@ -188,8 +215,7 @@ where
 struct DeliveryEntry {
     lock_key: String,
     delivery: Arc<PendingDelivery>,
-    result: Option<Result<WebhookInsert, DieselStoreError>>,
-    reply: oneshot::Sender<Reply<WebhookInsert>>,
+    answer: Answer<WebhookInsert>,
 }
 
 impl Member for DeliveryEntry {
@@ -199,29 +225,23 @@ impl Member for DeliveryEntry {
 
     fn apply(&mut self, conn: &mut AnyConnection) -> bool {
         // Already applied with the group's other deliveries (PostgreSQL).
-        let result = match self.result.take() {
+        let result = match self.answer.result.take() {
             Some(done) => done,
             None => self.delivery.insert_one(conn),
         };
-        let ok = result.is_ok();
-        self.result = Some(result);
-        ok
+        self.answer.keep(result)
     }
 
     fn committed(self: Box<Self>) {
-        let reply = match self.result {
-            Some(result) => Reply::Done(result),
-            None => Reply::Unfinished(Unfinished::RunAlone),
-        };
-        let _ = self.reply.send(reply);
+        self.answer.committed();
     }
 
     fn unfinished(self: Box<Self>, outcome: Unfinished) {
-        let _ = self.reply.send(Reply::Unfinished(outcome));
+        self.answer.unfinished(outcome);
     }
 
     fn delivery(&mut self) -> Option<DeliverySlot<'_>> {
-        Some((&self.delivery, &mut self.result))
+        Some((&self.delivery, &mut self.answer.result))
     }
 }
 
@@ -244,8 +264,7 @@ impl DieselStore {
         self.submit(Box::new(Entry {
             lock_key,
             op: Arc::clone(&op),
-            result: None,
-            reply,
+            answer: Answer::new(reply),
         }));
         self.settle(answer, move |conn| op(conn)).await
     }
@@ -261,8 +280,7 @@ impl DieselStore {
         self.submit(Box::new(DeliveryEntry {
             lock_key: delivery.lock_key(),
             delivery: Arc::clone(&delivery),
-            result: None,
-            reply,
+            answer: Answer::new(reply),
         }));
         self.settle(answer, move |conn| delivery.insert_one(conn))
             .await

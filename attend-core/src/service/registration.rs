@@ -372,7 +372,14 @@ impl Attend {
         let store = &self.inner.store;
         let mut rows = store.list_registrations(meeting).await?;
         rows.sort_by(|a, b| a.user.cmp(&b.user));
-        let counts = store.count_registrations(meeting).await?.into();
+        // Counted from the same rows, not read again: a second read could see registrations
+        // the background job finished meanwhile, and the counts would disagree with the list
+        // (seen in the Zoom-fault test: counts said 0 pending, the list still had 30).
+        let mut counts = crate::store::RegistrationCounts::default();
+        for row in &rows {
+            counts.add(row.status);
+        }
+        let counts = counts.into();
         let now = self.now();
         Ok(RegistrationList {
             registrations: rows

@@ -521,8 +521,10 @@ impl Attend {
         let claims = self.inner.join_tokens.verify_at(token, None, now)?;
         let span = info_span!("attend.join", meeting = %claims.meeting, user = %claims.user);
         async move {
-            let record = self.meeting_record(&claims.meeting).await?;
             let store = &self.inner.store;
+            // The registration first: a registered row (the usual click) needs nothing else.
+            // Meetings are never deleted, so its meeting exists; the meeting is read only on
+            // the way to a lazy registration (and answers `NotFound` there).
             let mut row = store
                 .get_registration(&claims.meeting, &claims.user)
                 .await?;
@@ -532,6 +534,7 @@ impl Attend {
                 })
             };
             if !registered(&row) {
+                let record = self.meeting_record(&claims.meeting).await?;
                 if let Some(r) = &row
                     && r.status == RegistrationStatus::Cancelled
                 {

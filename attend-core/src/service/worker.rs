@@ -336,9 +336,8 @@ impl Attend {
             {
                 debug!(error = %err, "could not complete the batch's jobs at once; one by one");
                 for (job, _) in &done {
-                    let lease_left = job
-                        .locked_until
-                        .map(|end| (end - self.now()).to_std().unwrap_or_default())
+                    let lease_left = (self.lease_end(job) - self.now())
+                        .to_std()
                         .unwrap_or_default();
                     self.record_outcome(job, worker, &Record::Complete, lease_left)
                         .await;
@@ -359,9 +358,7 @@ impl Attend {
         };
         let span = info_span!("attend.job", id = %stored.id, kind = %stored.kind, attempt = stored.attempts);
         async {
-            let lease_end = stored
-                .locked_until
-                .unwrap_or_else(|| self.now() + TimeDelta::minutes(5));
+            let lease_end = self.lease_end(&stored);
             let outcome = match Job::from_payload(&stored.payload) {
                 Ok(job) => self.handle(job, &stored, lease_end).await,
                 Err(err) => JobOutcome::Retry(ServiceError::internal(err)),
@@ -407,6 +404,13 @@ impl Attend {
         .instrument(span)
         .await;
         report
+    }
+
+    /// When a claimed job's lease ends (a claim always sets it; 5 minutes from now if not).
+    fn lease_end(&self, stored: &StoredJob) -> DateTime<Utc> {
+        stored
+            .locked_until
+            .unwrap_or_else(|| self.now() + TimeDelta::minutes(5))
     }
 
     /// Writes a job's outcome to the queue. A storage outage here would otherwise leave the

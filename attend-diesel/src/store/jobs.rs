@@ -23,7 +23,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::{DieselStore, per_backend};
+use super::{DieselStore, ID_CHUNK, per_backend};
 use crate::codec::{Codec, micros, opt_time, time, u32_col};
 use crate::connection::AnyConnection;
 use crate::error::DieselStoreError;
@@ -373,7 +373,7 @@ impl JobQueue for DieselStore {
         let done: Vec<i64> = self
             .write_grouped(format!("job-row\u{0}{first:020}"), move |conn| {
                 let mut done = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(1_000) {
+                for chunk in ids.chunks(ID_CHUNK) {
                     let target = j::table
                         .filter(j::id.eq_any(chunk))
                         .filter(j::state.eq(RUNNING))

@@ -29,6 +29,9 @@ mod privacy;
 mod registrations;
 mod webhooks;
 
+/// The most ids bound in one `IN (…)` list (SQLite allows 32,766 parameters per statement).
+const ID_CHUNK: usize = 1_000;
+
 /// attend's storage on SQLite or PostgreSQL: implements every core storage trait
 /// (`MeetingStore`, `RegistrationStore`, `WebhookInbox`, `AttendanceStore`, `JobQueue`,
 /// `Privacy`, hence `Store`).

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::jobs::{enqueue_tx, new_job_row};
-use super::{DieselStore, per_backend};
+use super::{DieselStore, ID_CHUNK, per_backend};
 use crate::codec::{Codec, decode_body, encode_body, micros, opt_time, time};
 use crate::connection::AnyConnection;
 use crate::error::DieselStoreError;
@@ -59,9 +59,6 @@ impl WebhookRow {
         })
     }
 }
-
-/// The most ids bound in one `IN (…)` list (SQLite allows 32,766 parameters per statement).
-const ID_CHUNK: usize = 1_000;
 
 /// Sets status, `processed_at` and `failure` of one delivery; `NotFound` if there is none.
 fn mark(
@@ -179,17 +176,18 @@ pub(super) fn insert_deliveries(
     many: &[&PendingDelivery],
 ) -> Result<Vec<WebhookInsert>, DieselStoreError> {
     use std::collections::HashMap;
+    // One statement each: a group holds at most `MAX_GROUP` (256) members, so 7 (deliveries)
+    // or 9 (jobs) parameters per row stay far below PostgreSQL's 65,535.
     let rows: Vec<&NewWebhookRow> = many.iter().map(|d| &d.row).collect();
-    let mut new_ids: HashMap<(String, String), i64> = HashMap::new();
-    // 7 parameters per row, far below PostgreSQL's 65,535 for a group (at most 256).
-    for chunk in rows.chunks(1_000) {
-        let inserted: Vec<(i64, String, String)> = diesel::insert_into(w::table)
-            .values(chunk.to_vec())
-            .on_conflict_do_nothing()
-            .returning((w::id, w::account, w::dedupe_key))
-            .get_results(conn)?;
-        new_ids.extend(inserted.into_iter().map(|(id, a, k)| ((a, k), id)));
-    }
+    let inserted: Vec<(i64, String, String)> = diesel::insert_into(w::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning((w::id, w::account, w::dedupe_key))
+        .get_results(conn)?;
+    let mut new_ids: HashMap<(String, String), i64> = inserted
+        .into_iter()
+        .map(|(id, a, k)| ((a, k), id))
+        .collect();
     let mut outcomes = Vec::with_capacity(many.len());
     let mut jobs = Vec::new();
     for delivery in many {
@@ -220,9 +218,9 @@ pub(super) fn insert_deliveries(
         outcomes.push(outcome);
     }
     // The partial unique index on unfinished jobs' dedupe keys decides, as for one enqueue.
-    for chunk in jobs.chunks(1_000) {
+    if !jobs.is_empty() {
         diesel::insert_into(crate::schema::attend_jobs::table)
-            .values(chunk)
+            .values(&jobs)
             .on_conflict_do_nothing()
             .execute(conn)?;
     }

@@ -23,6 +23,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
+use super::prepared::kept;
 use super::{DieselStore, ID_CHUNK, per_backend};
 use crate::codec::{Codec, micros, opt_time, time, u32_col};
 use crate::connection::AnyConnection;
@@ -175,6 +176,29 @@ fn bury_expired(conn: &mut AnyConnection, now: i64) -> Result<(), DieselStoreErr
     Ok(())
 }
 
+/// The SQLite claim of up to `limit` jobs (`?1` worker, `?2` lease end, `?3` now): both
+/// claimable index ranges read limited, merged in `(run_at, id)` order, updated and returned.
+fn sqlite_claim_sql(limit: i64) -> String {
+    format!(
+        "UPDATE attend_jobs \
+         SET state = 'running', attempts = attempts + 1, locked_by = ?1, \
+             locked_until = ?2, updated_at = ?3 \
+         WHERE id IN ( \
+           SELECT id FROM ( \
+             SELECT id, run_at FROM ( \
+               SELECT id, run_at FROM attend_jobs \
+               WHERE state = 'ready' AND run_at <= ?3 \
+               ORDER BY run_at, id LIMIT {limit}) \
+             UNION ALL \
+             SELECT id, run_at FROM ( \
+               SELECT id, run_at FROM attend_jobs \
+               WHERE state = 'running' AND locked_until <= ?3 \
+               ORDER BY locked_until, id LIMIT {limit})) \
+           ORDER BY run_at, id LIMIT {limit}) \
+         RETURNING *"
+    )
+}
+
 fn claim_tx(
     conn: &mut AnyConnection,
     worker: &str,
@@ -223,29 +247,32 @@ fn claim_tx(
                 .returning(JobRow::as_returning())
                 .get_results(c)?
         }
-        AnyConnection::Sqlite(c) => diesel::sql_query(
-            "UPDATE attend_jobs \
-             SET state = 'running', attempts = attempts + 1, locked_by = ?1, \
-                 locked_until = ?2, updated_at = ?3 \
-             WHERE id IN ( \
-               SELECT id FROM ( \
-                 SELECT id, run_at FROM ( \
-                   SELECT id, run_at FROM attend_jobs \
-                   WHERE state = 'ready' AND run_at <= ?3 \
-                   ORDER BY run_at, id LIMIT ?4) \
-                 UNION ALL \
-                 SELECT id, run_at FROM ( \
-                   SELECT id, run_at FROM attend_jobs \
-                   WHERE state = 'running' AND locked_until <= ?3 \
-                   ORDER BY locked_until, id LIMIT ?4)) \
-               ORDER BY run_at, id LIMIT ?4) \
-             RETURNING *",
-        )
-        .bind::<Text, _>(worker)
-        .bind::<BigInt, _>(until)
-        .bind::<BigInt, _>(now)
-        .bind::<BigInt, _>(limit)
-        .load(c)?,
+        AnyConnection::Sqlite(c) => {
+            // The limit is written into the statement's text, not bound: SQLite compiles a
+            // statement with a bound `LIMIT` again at every binding. To keep the kept
+            // statements few, a claim of n runs the statement for each power of two in n
+            // (50 = 32 + 16 + 2); later runs skip what earlier ones claimed, which is now
+            // `running` with a lease in the future.
+            let mut rows = Vec::new();
+            let mut left = limit.max(0);
+            while left > 0 {
+                let part = 1_i64 << (63 - left.leading_zeros());
+                let claimed: Vec<JobRow> = kept(
+                    diesel::sql_query(sqlite_claim_sql(part))
+                        .bind::<Text, _>(worker)
+                        .bind::<BigInt, _>(until)
+                        .bind::<BigInt, _>(now),
+                )
+                .load(c)?;
+                let short = i64::try_from(claimed.len()).unwrap_or(i64::MAX) < part;
+                rows.extend(claimed);
+                if short {
+                    break;
+                }
+                left -= part;
+            }
+            rows
+        }
     };
     rows.sort_by_key(|r| (r.run_at, r.id));
     Ok(rows)
@@ -383,8 +410,9 @@ impl JobQueue for DieselStore {
                         j::locked_until.eq(None::<i64>),
                         j::updated_at.eq(now),
                     ));
+                    // Kept prepared: the worker completes at most a batch (16) at a time.
                     let ids: Vec<i64> =
-                        per_backend!(&mut *conn, |c| update.returning(j::id).get_results(c))?;
+                        per_backend!(&mut *conn, |c| kept(update.returning(j::id)).get_results(c))?;
                     done.extend(ids);
                 }
                 Ok(done)

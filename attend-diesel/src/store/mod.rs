@@ -25,6 +25,7 @@ mod checkpoint;
 mod group;
 mod jobs;
 mod meetings;
+mod prepared;
 mod privacy;
 mod registrations;
 mod webhooks;

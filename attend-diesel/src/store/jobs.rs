@@ -23,7 +23,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::prepared::kept;
+use super::prepared::{kept, kept_list};
 use super::{DieselStore, ID_CHUNK, per_backend};
 use crate::codec::{Codec, micros, opt_time, time, u32_col};
 use crate::connection::AnyConnection;
@@ -410,9 +410,12 @@ impl JobQueue for DieselStore {
                         j::locked_until.eq(None::<i64>),
                         j::updated_at.eq(now),
                     ));
-                    // Kept prepared: the worker completes at most a batch (16) at a time.
-                    let ids: Vec<i64> =
-                        per_backend!(&mut *conn, |c| kept(update.returning(j::id)).get_results(c))?;
+                    // Kept prepared for the worker's batches (16 at a time).
+                    let ids: Vec<i64> = per_backend!(&mut *conn, |c| kept_list(
+                        update.returning(j::id),
+                        chunk.len()
+                    )
+                    .get_results(c))?;
                     done.extend(ids);
                 }
                 Ok(done)

@@ -29,12 +29,31 @@ use diesel::sqlite::Sqlite;
 /// this answer, so a kept statement run by `execute` is compiled at every call as before
 /// (still correct, only not kept; the module's tests show both).
 pub(super) fn kept<Q>(query: Q) -> Kept<Q> {
-    Kept(query)
+    Kept { query, keep: true }
 }
 
-/// A query diesel may keep prepared, keyed by its SQL text; built by [`kept`].
+/// The most ids of an `IN (…)` list whose statement [`kept_list`] keeps: each length is its
+/// own SQL text, so this bounds the texts kept per statement. The worker's batches (16
+/// deliveries) stay below it; a longer list (a host's own call) is compiled per call.
+pub(super) const KEPT_LIST_MAX: usize = 64;
+
+/// [`kept`] for a statement with an `IN` list of `len` ids: kept only up to
+/// [`KEPT_LIST_MAX`] ids, otherwise run as diesel would.
+pub(super) fn kept_list<Q>(query: Q, len: usize) -> Kept<Q> {
+    Kept {
+        query,
+        keep: len <= KEPT_LIST_MAX,
+    }
+}
+
+/// A query diesel may keep prepared, keyed by its SQL text; built by [`kept`] or
+/// [`kept_list`].
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Kept<Q>(Q);
+pub(super) struct Kept<Q> {
+    query: Q,
+    /// Whether to keep it; `false` leaves the answer to the query itself.
+    keep: bool,
+}
 
 impl<Q> QueryId for Kept<Q> {
     // No type-level id: the cache key is then the SQL text and the bind types.
@@ -48,13 +67,18 @@ impl<Q: Query> Query for Kept<Q> {
 
 impl<Q: QueryFragment<Sqlite>> QueryFragment<Sqlite> for Kept<Q> {
     fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        self.0.walk_ast(pass)
+        self.query.walk_ast(pass)
     }
 
-    /// Always: the cache key is the exact SQL text (see `QueryId` above), so a statement is
-    /// never reused for a different text, which is the case diesel's own answer guards.
-    fn is_safe_to_cache_prepared(&self, _backend: &Sqlite) -> QueryResult<bool> {
-        Ok(true)
+    /// Yes when kept: the cache key is the exact SQL text (see `QueryId` above), so a
+    /// statement is never reused for a different text, which is the case diesel's own answer
+    /// guards.
+    fn is_safe_to_cache_prepared(&self, backend: &Sqlite) -> QueryResult<bool> {
+        if self.keep {
+            Ok(true)
+        } else {
+            self.query.is_safe_to_cache_prepared(backend)
+        }
     }
 }
 
@@ -65,11 +89,11 @@ impl<Q: QueryFragment<Sqlite>> QueryFragment<Sqlite> for Kept<Q> {
 /// lower in each of four A/B runs, within this machine's noise; BENCHMARKS.md).
 impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Kept<Q> {
     fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        self.0.walk_ast(pass)
+        self.query.walk_ast(pass)
     }
 
     fn is_safe_to_cache_prepared(&self, backend: &Pg) -> QueryResult<bool> {
-        self.0.is_safe_to_cache_prepared(backend)
+        self.query.is_safe_to_cache_prepared(backend)
     }
 }
 
@@ -83,7 +107,7 @@ mod tests {
     use diesel::prelude::*;
     use diesel::sql_types::BigInt;
 
-    use super::kept;
+    use super::{KEPT_LIST_MAX, kept, kept_list};
 
     diesel::table! {
         things (id) {
@@ -220,6 +244,34 @@ mod tests {
         );
         assert_eq!(cached_count(&cached), seeded + 3);
 
+        // A list longer than `KEPT_LIST_MAX` is answered, and not kept.
+        let long: Vec<i64> = (0..=i64::try_from(KEPT_LIST_MAX).expect("small")).collect();
+        let ns: Vec<i64> = kept_list(
+            things::table
+                .filter(things::id.eq_any(&long))
+                .select(things::n),
+            long.len(),
+        )
+        .load(&mut conn)
+        .expect("long list");
+        assert_eq!(ns.len(), 6, "every seeded row is in the long list");
+        let four = [0_i64, 1, 2, 3];
+        let mut short: Vec<i64> = kept_list(
+            things::table
+                .filter(things::id.eq_any(four))
+                .select(things::n),
+            four.len(),
+        )
+        .load(&mut conn)
+        .expect("short list");
+        short.sort_unstable();
+        assert_eq!(short, vec![0, 10, 20, 30]);
+        assert_eq!(
+            cached_count(&cached),
+            seeded + 4,
+            "the short list is kept, the long one is not"
+        );
+
         // Raw SQL whose text carries a value: one statement per text, never one for both.
         let limited = |limit: i64, from: i64| {
             kept(
@@ -246,6 +298,6 @@ mod tests {
             two_again.iter().map(|r| r.n).collect::<Vec<_>>(),
             vec![40, 50]
         );
-        assert_eq!(cached_count(&cached), seeded + 5);
+        assert_eq!(cached_count(&cached), seeded + 6);
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::jobs::{enqueue_tx, new_job_row};
-use super::prepared::kept;
+use super::prepared::kept_list;
 use super::{DieselStore, ID_CHUNK, per_backend};
 use crate::codec::{Codec, decode_body, encode_body, micros, opt_time, time};
 use crate::connection::AnyConnection;
@@ -280,11 +280,12 @@ impl WebhookInbox for DieselStore {
                 let mut rows = Vec::with_capacity(ids.len());
                 // Bounded: SQLite binds one parameter per id.
                 for chunk in ids.chunks(ID_CHUNK) {
-                    // Kept prepared: the worker asks for at most a batch (16) at a time.
-                    rows.extend(per_backend!(&mut *conn, |c| kept(
+                    // Kept prepared for the worker's batches (16 at a time).
+                    rows.extend(per_backend!(&mut *conn, |c| kept_list(
                         w::table
                             .filter(w::id.eq_any(chunk))
-                            .select(WebhookRow::as_select())
+                            .select(WebhookRow::as_select()),
+                        chunk.len()
                     )
                     .load(c))?);
                 }
@@ -312,15 +313,18 @@ impl WebhookInbox for DieselStore {
             .write_grouped(format!("webhook-row\u{0}{first:020}"), move |conn| {
                 let mut marked = 0;
                 for chunk in ids.chunks(ID_CHUNK) {
-                    // Kept prepared (the worker marks at most a batch of 16 at a time); with
-                    // `RETURNING`, as `kept` needs, the marked ids are counted.
+                    // Kept prepared for the worker's batches (16 at a time); with `RETURNING`,
+                    // as keeping needs, the marked ids are counted.
                     let update = diesel::update(w::table.filter(w::id.eq_any(chunk))).set((
                         w::status.eq(WebhookStatus::Processed.encode()),
                         w::processed_at.eq(Some(now)),
                         w::failure.eq(None::<String>),
                     ));
-                    let ids: Vec<i64> =
-                        per_backend!(&mut *conn, |c| kept(update.returning(w::id)).get_results(c))?;
+                    let ids: Vec<i64> = per_backend!(&mut *conn, |c| kept_list(
+                        update.returning(w::id),
+                        chunk.len()
+                    )
+                    .get_results(c))?;
                     marked += ids.len();
                 }
                 Ok(marked as u64)

@@ -107,10 +107,7 @@ fn round(writer: &Mutex<()>, c: &mut SqliteConnection, restart_frames: i64) {
     let passive = checkpoint(c, "PASSIVE");
     match passive {
         Ok(row) if row.log > restart_frames => {
-            // The lock guards no data, only the turn to write: a poisoned lock is good.
-            let _writer = writer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _writer = super::writer_turn(writer);
             match restart(c) {
                 Ok(row) if row.busy != 0 => tracing::debug!(
                     frames = row.log,

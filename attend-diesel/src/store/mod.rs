@@ -256,15 +256,17 @@ impl DieselStore {
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, DieselStoreError>,
     {
-        // The lock guards no data, only the turn to write: a poisoned lock is good.
-        let _writer = matches!(conn, AnyConnection::Sqlite(_)).then(|| {
-            self.inner
-                .sqlite_writer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        });
+        let _writer = matches!(conn, AnyConnection::Sqlite(_))
+            .then(|| writer_turn(&self.inner.sqlite_writer));
         write_transaction(conn, f)
     }
+}
+
+/// Waits for this process's turn to write to SQLite (`Inner::sqlite_writer`), held until the
+/// guard drops. The lock guards no data, only the turn: a poisoned lock is still good.
+pub(crate) fn writer_turn(lock: &std::sync::Mutex<()>) -> std::sync::MutexGuard<'_, ()> {
+    lock.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs `f` in a transaction that may write.

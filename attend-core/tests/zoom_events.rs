@@ -632,3 +632,41 @@ fn dedupe_key_for_unknown_events_and_non_json() {
     assert_eq!(dedupe_key(b"garbage"), dedupe_key(b"garbage"));
     assert_ne!(dedupe_key(b"garbage"), dedupe_key(b"garbage2"));
 }
+
+/// Keys are stored: a redelivery received after an upgrade must get the key an earlier
+/// version stored, or it would be stored and processed twice. These values were computed by
+/// the first released scheme (`attend.zoom.dedupe.v1`); any change to them is a breaking
+/// change of the stored data, not a refactoring.
+#[test]
+fn dedupe_keys_stay_those_already_stored() {
+    let participant = serde_json::to_vec(&participant_body(
+        "meeting.participant_joined",
+        full_participant(),
+    ))
+    .unwrap();
+    let started = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/zoom/meeting.started.json"
+    ))
+    .unwrap();
+    let registration = br#"{"event":"meeting.registration_created","event_ts":1720707200000,"payload":{"account_id":"acc-1","object":{"id":85393847045,"uuid":"inst/1==","registrant":{"id":"reg-42","status":"approved","email":"a@example.edu","join_url":"https://zoom.us/w/1"}}}}"#;
+    let unknown =
+        br#"{"event":"recording.completed","event_ts":5,"payload":{"object":{"uuid":"x","n":1,"b":[true,null,"s"]}}}"#;
+    let keys = [
+        dedupe_key(&participant),
+        dedupe_key(&started),
+        dedupe_key(registration),
+        dedupe_key(unknown),
+        dedupe_key(b"not json"),
+    ];
+    let got: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+    assert_eq!(got, GOLDEN);
+}
+
+const GOLDEN: [&str; 5] = [
+    "d8fb18fb28dde70b9e0b3c47bf372ee7fc96ec8f507ae4e028f893fe8f7c10d7",
+    "ffdef14cc986d179f621bcdd08d10e6aaee3e3f6317c942845fcd5a6cccd7b5a",
+    "03ea6cb93eb8b368546eebaf41650215c5e1864a9b02219ab9c5be8198f78541",
+    "d2e45a1f689aefbb6f8ddcc369dd08b62d6fc7d22f41f2bcd4ee725ab97610f2",
+    "afb1358068f61a6d76200afc0391e14c711ae30c1fbd5d652a60c3c0308a4c27",
+];

@@ -4,6 +4,8 @@
 //! Every helper is meant for `#[serde(default, deserialize_with = "…")]` on an `Option` field,
 //! so a missing field and `null` both give `None`.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -14,6 +16,18 @@ use crate::model::ZoomMeetingId;
 /// (objects, arrays) give `None`.
 pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(value_to_string(Option::<Value>::deserialize(d)?))
+}
+
+/// [`value_to_string`] of a borrowed value: the text is borrowed for strings and only numbers
+/// and bools are formatted, so reading a field (for the dedupe key, say) copies nothing.
+pub(crate) fn value_text(value: Option<&Value>) -> Option<Cow<'_, str>> {
+    match value? {
+        Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+        _ => None,
+    }
 }
 
 pub(crate) fn value_to_string(value: Option<Value>) -> Option<String> {

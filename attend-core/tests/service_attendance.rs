@@ -801,4 +801,31 @@ async fn cached_rosters_follow_events_stored_by_another_process() {
     let row = after.record(&absent).expect("still on the roster");
     assert_eq!(row.attended_seconds, 300, "{row:?}");
     assert_eq!(row.joins, 1);
+
+    // A delivery that arrives late, about an earlier stay: its events go before the ones
+    // the cached process already holds (it brings its copy up to date rather than reloading).
+    let early = |action, at| StoredEvent {
+        event: ParticipantEvent {
+            connection: ConnectionKey::new("early-twin-connection"),
+            ..event(action, at).event
+        },
+        ..event(action, at)
+    };
+    let stored =
+        c.w.store
+            .insert_participant_events(&[
+                early(ParticipantAction::Joined, first.window.start),
+                early(
+                    ParticipantAction::Left,
+                    first.window.start + TimeDelta::seconds(30),
+                ),
+            ])
+            .await
+            .unwrap();
+    assert_eq!(stored, 2);
+    let later = read(&c.w.attend).await;
+    assert_eq!(later, read(&twin).await, "the late events too");
+    let row = later.record(&absent).expect("still on the roster");
+    assert_eq!(row.attended_seconds, 330, "{row:?}");
+    assert_eq!(row.joins, 2);
 }

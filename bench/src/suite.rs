@@ -154,6 +154,12 @@ pub struct Roster {
     pub latency_ms: Percentiles,
     /// Sequential reads made.
     pub reads: usize,
+    /// Reads each made right after one more delivery was stored and processed (a new
+    /// connection of a registered participant, as in a live class): the evidence changed
+    /// since the previous read.
+    pub after_change_ms: Percentiles,
+    /// How many such reads.
+    pub after_change_reads: usize,
 }
 
 /// The figures of one backend.
@@ -627,7 +633,38 @@ async fn roster_phase(
             return Err(format!("roster read answered {} bytes", bytes.len()));
         }
     }
+    // One more delivery before each read: the evidence changed since the last read.
+    let after_change_reads = cfg.roster_reads.min(20);
+    let mut changed = Vec::with_capacity(after_change_reads);
+    for k in 0..after_change_reads {
+        let connection = (CONNECTIONS * n + k) as u64;
+        let at = start + TimeDelta::seconds(3_000 + k as i64);
+        let body = factory.participant(ParticipantKind::Joined, connection, at);
+        let before = backend.webhook_counts()?;
+        let spec = LoadSpec {
+            max_requests: 1,
+            ..LoadSpec::closed(1, Duration::from_secs(30))
+        };
+        let sent = run(
+            spec,
+            Arc::new(WebhookSource::list(webhook_url, WEBHOOK_SECRET, vec![body])),
+        )
+        .await
+        .map_err(err("load"))?;
+        if sent.ok != 1 {
+            return Err("roster phase: a delivery after the reads was not acknowledged".into());
+        }
+        drain(backend, Instant::now(), before.done, Duration::from_secs(30)).await?;
+        let t = Instant::now();
+        let bytes = api.get_bytes(&path).await.map_err(|e| e.to_string())?;
+        changed.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+        if bytes.len() < response_bytes / 2 {
+            return Err(format!("roster read answered {} bytes", bytes.len()));
+        }
+    }
     Ok(Roster {
+        after_change_ms: Percentiles::of_micros(changed),
+        after_change_reads,
         participants: n,
         connections_each: CONNECTIONS,
         roster_rows: rows.len(),
@@ -774,7 +811,7 @@ impl SuiteReport {
             if let Some(r) = &b.roster {
                 let _ = writeln!(
                     s,
-                    "  roster: {} participants × {} connections, {} rows, correct={}, {} bytes; first (cold) read {:.1} ms; {} sequential reads after it: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                    "  roster: {} participants × {} connections, {} rows, correct={}, {} bytes; first (cold) read {:.1} ms; {} sequential reads after it: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} reads each after one more event: p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms",
                     r.participants,
                     r.connections_each,
                     r.roster_rows,
@@ -785,7 +822,11 @@ impl SuiteReport {
                     r.latency_ms.p50,
                     r.latency_ms.p90,
                     r.latency_ms.p99,
-                    r.latency_ms.max
+                    r.latency_ms.max,
+                    r.after_change_reads,
+                    r.after_change_ms.p50,
+                    r.after_change_ms.p90,
+                    r.after_change_ms.max
                 );
             }
         }

@@ -369,14 +369,18 @@ impl Attend {
         } else {
             None
         };
-        if let Some(rev) = &revision
-            && let Some(data) = cache.evidence(&record.uuid, rev)
-        {
-            return Ok(Evidence {
-                record,
-                data,
-                revision,
-            });
+        if let Some(rev) = &revision {
+            let kept = match cache.evidence(&record.uuid, rev) {
+                Some(data) => Some(data),
+                None => self.catch_up(&record.uuid, rev).await?,
+            };
+            if let Some(data) = kept {
+                return Ok(Evidence {
+                    record,
+                    data,
+                    revision,
+                });
+            }
         }
         let events = store.list_participant_events(&record.uuid).await?;
         let report = store.list_report_rows(&record.uuid).await?;
@@ -389,6 +393,30 @@ impl Attend {
             data,
             revision,
         })
+    }
+
+    /// The evidence kept for `uuid` at an older revision, brought up to `now` with only the
+    /// events stored since (and kept again at `now`); `None` if nothing is kept or the store
+    /// cannot show that events were only added. A new event of a live class then costs its
+    /// own rows, not a reload of the whole instance.
+    async fn catch_up(
+        &self,
+        uuid: &InstanceId,
+        now: &EvidenceRevision,
+    ) -> Result<Option<Arc<EvidenceData>>, ServiceError> {
+        let cache = &self.inner.roster_cache;
+        let Some((since, kept)) = cache.take_evidence(uuid) else {
+            return Ok(None);
+        };
+        let store = &self.inner.store;
+        let Some(added) = store.participant_events_since(uuid, &since, now).await? else {
+            return Ok(None);
+        };
+        // Usually the only holder (the reader that loaded it has answered by now).
+        let kept = Arc::try_unwrap(kept).unwrap_or_else(|shared| (*shared).clone());
+        let data = Arc::new(kept.with_events_added(added));
+        cache.keep_evidence(uuid, now.clone(), Arc::clone(&data));
+        Ok(Some(data))
     }
 
     async fn load_evidence(

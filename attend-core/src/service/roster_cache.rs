@@ -33,7 +33,7 @@ use crate::store::{EvidenceRevision, InstanceRecord, ReportRow, StoredEvent};
 pub const DEFAULT_ROSTER_CACHE_ROWS: usize = 100_000;
 
 /// The stored evidence of one instance, as loaded.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct EvidenceData {
     pub(crate) events: Vec<StoredEvent>,
     pub(crate) report: Vec<ReportRow>,
@@ -42,6 +42,22 @@ pub(crate) struct EvidenceData {
 impl EvidenceData {
     fn rows(&self) -> usize {
         self.events.len() + self.report.len()
+    }
+
+    /// This evidence with `added` (stored after it was loaded, by `at` ascending) put in by
+    /// `at`, after the older events of the same `at`: as the store lists them now. During a
+    /// live class the new events come last, and nothing is moved.
+    pub(crate) fn with_events_added(mut self, added: Vec<StoredEvent>) -> Self {
+        let in_order = match (self.events.last(), added.first()) {
+            (Some(last), Some(first)) => first.event.at >= last.event.at,
+            _ => true,
+        };
+        self.events.extend(added);
+        if !in_order {
+            // Stable, and quick on the two sorted runs it is given.
+            self.events.sort_by_key(|e| e.event.at);
+        }
+        self
     }
 }
 
@@ -183,6 +199,19 @@ impl RosterCache {
         }
     }
 
+    /// Takes out what is kept for `uuid`, at whatever revision: the evidence and the revision
+    /// it was loaded at (its roster is dropped). For a reader that brings it up to date and
+    /// keeps it again; meanwhile other readers of `uuid` load it themselves.
+    pub(crate) fn take_evidence(
+        &self,
+        uuid: &InstanceId,
+    ) -> Option<(EvidenceRevision, Arc<EvidenceData>)> {
+        let mut state = self.state();
+        let entry = state.entries.remove(uuid)?;
+        state.rows -= entry.data.rows();
+        Some((entry.revision, entry.data))
+    }
+
     /// The roster last computed for `uuid` at `revision`, if it was computed from inputs
     /// equal to `inputs`.
     pub(crate) fn roster(
@@ -271,6 +300,32 @@ mod tests {
 
     fn id(s: &str) -> InstanceId {
         InstanceId::from(s)
+    }
+
+    #[test]
+    fn added_events_go_in_by_time_after_their_equals() {
+        let at = |n: &str, s: i64| {
+            let mut e = data(1).events[0].clone();
+            e.event.connection = ConnectionKey::new(n);
+            e.event.at = t(s);
+            e
+        };
+        let kept = EvidenceData {
+            events: vec![at("a", 1), at("b", 5), at("c", 9)],
+            report: Vec::new(),
+        };
+        let names = |d: &EvidenceData| -> Vec<String> {
+            d.events
+                .iter()
+                .map(|e| e.event.connection.0.clone())
+                .collect()
+        };
+        let appended = kept
+            .clone()
+            .with_events_added(vec![at("d", 9), at("e", 12)]);
+        assert_eq!(names(&appended), ["a", "b", "c", "d", "e"]);
+        let interleaved = kept.with_events_added(vec![at("x", 0), at("y", 5), at("z", 10)]);
+        assert_eq!(names(&interleaved), ["x", "a", "b", "y", "c", "z"]);
     }
 
     #[test]

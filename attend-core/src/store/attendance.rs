@@ -261,6 +261,27 @@ pub trait AttendanceStore: Send + Sync {
         Ok(None)
     }
 
+    /// The events of `instance` stored between two of its revisions, when the backend can
+    /// show that adding them is the only change from `since` to `now` (both returned by
+    /// [`evidence_revision`](Self::evidence_revision) for `instance`, `since` first).
+    ///
+    /// `Ok(Some(added))`: `list_participant_events` read at `since`, with `added` put in by
+    /// `at` (ties: after the older events), is exactly what it returns at `now`; the report
+    /// rows did not change. Lets a reader that kept the evidence of `since` bring it up to
+    /// date without loading all of it again (the roster of a live class, re-read after each
+    /// new event). `Ok(None)`: the backend cannot show that (the default; also whenever rows
+    /// were erased, the report was replaced, or the revisions are not its own): the reader
+    /// loads everything. Never a guess: when in doubt, `None`.
+    async fn participant_events_since(
+        &self,
+        instance: &InstanceId,
+        since: &EvidenceRevision,
+        now: &EvidenceRevision,
+    ) -> StoreResult<Option<Vec<StoredEvent>>> {
+        let _ = (instance, since, now);
+        Ok(None)
+    }
+
     /// Creates or replaces the link for `(link.meeting, link.participant_key)`: one link per
     /// participant key, the last write wins. `NotFound` if the meeting does not exist.
     async fn upsert_manual_link(&self, link: &ManualLink) -> StoreResult<()>;

@@ -195,6 +195,16 @@ impl<T: AttendanceStore + ?Sized> AttendanceStore for Arc<T> {
     ) -> StoreResult<Option<EvidenceRevision>> {
         (**self).evidence_revision(instance).await
     }
+    async fn participant_events_since(
+        &self,
+        instance: &InstanceId,
+        since: &EvidenceRevision,
+        now: &EvidenceRevision,
+    ) -> StoreResult<Option<Vec<StoredEvent>>> {
+        (**self)
+            .participant_events_since(instance, since, now)
+            .await
+    }
     async fn upsert_manual_link(&self, link: &ManualLink) -> StoreResult<()> {
         (**self).upsert_manual_link(link).await
     }

@@ -72,6 +72,9 @@ struct State {
     /// Bumped whenever any instance's events or report rows change (one counter for all:
     /// coarse, but every change shows).
     evidence_generation: i64,
+    /// Bumped by every change of the evidence other than appending to `events` (erasure, a
+    /// report stored): between two equal values, `events` only grew at its end.
+    evidence_rewrites: i64,
 }
 
 impl State {
@@ -615,6 +618,7 @@ impl AttendanceStore for MemoryStore {
         st.reports
             .insert(instance.clone(), (meeting.clone(), rows.to_vec()));
         st.evidence_generation += 1;
+        st.evidence_rewrites += 1;
         Ok(())
     }
 
@@ -633,9 +637,44 @@ impl AttendanceStore for MemoryStore {
         &self,
         _instance: &InstanceId,
     ) -> StoreResult<Option<crate::store::EvidenceRevision>> {
-        Ok(Some(crate::store::EvidenceRevision::new([self
-            .state()?
-            .evidence_generation])))
+        let st = self.state()?;
+        let appended = i64::try_from(st.events.len()).unwrap_or(i64::MAX);
+        Ok(Some(crate::store::EvidenceRevision::new([
+            st.evidence_generation,
+            st.evidence_rewrites,
+            appended,
+        ])))
+    }
+
+    async fn participant_events_since(
+        &self,
+        instance: &InstanceId,
+        since: &crate::store::EvidenceRevision,
+        now: &crate::store::EvidenceRevision,
+    ) -> StoreResult<Option<Vec<StoredEvent>>> {
+        let st = self.state()?;
+        let (&[_, since_rewrites, from], &[_, now_rewrites, to]) = (since.parts(), now.parts())
+        else {
+            return Ok(None);
+        };
+        // Only appends between the two, and none of it rewritten since `now` was read: the
+        // events then sit at the same places in `events`.
+        if since_rewrites != now_rewrites || now_rewrites != st.evidence_rewrites || from > to {
+            return Ok(None);
+        }
+        let (Ok(from), Ok(to)) = (usize::try_from(from), usize::try_from(to)) else {
+            return Ok(None);
+        };
+        let Some(appended) = st.events.get(from..to) else {
+            return Ok(None);
+        };
+        let mut added: Vec<StoredEvent> = appended
+            .iter()
+            .filter(|e| &e.event.instance == instance)
+            .cloned()
+            .collect();
+        added.sort_by_key(|e| e.event.at);
+        Ok(Some(added))
     }
 
     async fn upsert_manual_link(&self, link: &ManualLink) -> StoreResult<()> {
@@ -916,6 +955,7 @@ impl Privacy for MemoryStore {
         }
         if summary.participant_events + summary.report_rows > 0 {
             st.evidence_generation += 1;
+            st.evidence_rewrites += 1;
         }
         Ok(summary)
     }

@@ -139,6 +139,53 @@ fn conflict_from_core(e: attend_core::store::StoreError) -> DieselStoreError {
 // Participant events and report rows (identity hints are columns, not JSON, so that erasure
 // can find a user's rows with indexed comparisons)
 
+/// The modulus of the id sums in an [`EvidenceRevision`] (`SUM(id % 2^32)`).
+const ID_SUM_MODULUS: i64 = 4_294_967_296;
+
+/// One table's part of an [`EvidenceRevision`] made by `evidence_revision`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Summary {
+    count: i64,
+    max_id: i64,
+    id_sum: i64,
+}
+
+/// The two parts of an [`EvidenceRevision`] made by `evidence_revision`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Summaries {
+    events: Summary,
+    report: Summary,
+}
+
+impl Summaries {
+    /// `None` for a revision this backend did not make (another shape).
+    fn of(revision: &EvidenceRevision) -> Option<Self> {
+        let &[
+            count,
+            max_id,
+            id_sum,
+            report_count,
+            report_max_id,
+            report_id_sum,
+        ] = revision.parts()
+        else {
+            return None;
+        };
+        Some(Self {
+            events: Summary {
+                count,
+                max_id,
+                id_sum,
+            },
+            report: Summary {
+                count: report_count,
+                max_id: report_max_id,
+                id_sum: report_id_sum,
+            },
+        })
+    }
+}
+
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = pe, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 struct EventRow {
@@ -497,6 +544,7 @@ impl AttendanceStore for DieselStore {
         // modulo keeps it far from overflowing on either backend.
         const SUMMARY: &str = "COUNT(*), COALESCE(MAX(id), 0), \
              CAST(COALESCE(SUM(id % 4294967296), 0) AS BIGINT)";
+        const _: () = assert!(ID_SUM_MODULUS == 4_294_967_296);
         type Summary = (i64, i64, i64);
         let instance = instance.0.clone();
         let (events, report): (Summary, Summary) = self
@@ -517,6 +565,49 @@ impl AttendanceStore for DieselStore {
         Ok(Some(EvidenceRevision::new([
             events.0, events.1, events.2, report.0, report.1, report.2,
         ])))
+    }
+
+    async fn participant_events_since(
+        &self,
+        instance: &InstanceId,
+        since: &EvidenceRevision,
+        now: &EvidenceRevision,
+    ) -> StoreResult<Option<Vec<StoredEvent>>> {
+        let (Some(old), Some(new)) = (Summaries::of(since), Summaries::of(now)) else {
+            return Ok(None);
+        };
+        if old.report != new.report || new.events.count < old.events.count {
+            return Ok(None);
+        }
+        let instance = instance.0.clone();
+        let (after, upto) = (old.events.max_id, new.events.max_id);
+        let rows: Vec<(i64, EventRow)> = self
+            .run(move |conn| {
+                Ok(pe::table
+                    .filter(pe::instance_uuid.eq(instance))
+                    .filter(pe::id.gt(after).and(pe::id.le(upto)))
+                    .order((pe::occurred_at, pe::id))
+                    .select((pe::id, EventRow::as_select()))
+                    .load(conn)?)
+            })
+            .await?;
+        // The rows above the old largest id must account for the whole difference: then no
+        // older row went away and none with a smaller id committed late (see
+        // `evidence_revision`), so the old set plus these is the new set.
+        let mut added = old.events;
+        for (id, _) in &rows {
+            added.count += 1;
+            added.max_id = added.max_id.max(*id);
+            added.id_sum += id % ID_SUM_MODULUS;
+        }
+        if added != new.events {
+            return Ok(None);
+        }
+        Ok(Some(
+            rows.into_iter()
+                .map(|(_, row)| row.into_stored())
+                .collect::<Result<_, _>>()?,
+        ))
     }
 
     async fn upsert_manual_link(&self, link: &ManualLink) -> StoreResult<()> {

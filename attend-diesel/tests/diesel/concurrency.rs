@@ -377,3 +377,158 @@ async fn a_failed_job_insert_stores_neither_on_postgres() {
     };
     a_failed_job_insert_stores_neither(db.store.clone()).await;
 }
+
+/// A reader that keeps an instance's events brings them up to date with
+/// `participant_events_since`, as the roster cache does: while one writer stores events the
+/// backend must answer with exactly the added ones, and under a concurrent writer its answer
+/// (or its `None`, after which the reader loads everything) must still end equal to a full
+/// listing.
+async fn readers_catch_up_with_added_events(store: DieselStore) {
+    store.insert_meeting(&meeting("m1")).await.expect("meeting");
+    let instance = InstanceId::new("inst-live");
+    // Connection `c` joins at `at`; equal times across batches test the order of ties.
+    let event = |c: usize, at: i64| StoredEvent {
+        meeting: MeetingId::new("m1"),
+        event: ParticipantEvent {
+            instance: instance.clone(),
+            connection: ConnectionKey::new(format!("c{c}")),
+            action: ParticipantAction::Joined,
+            at: t(at),
+            hints: IdentityHints {
+                registrant_id: Some(format!("reg-{c}")),
+                ..IdentityHints::default()
+            },
+        },
+        source: None,
+    };
+    let revision = |store: &DieselStore| {
+        let store = store.clone();
+        let instance = instance.clone();
+        async move {
+            store
+                .evidence_revision(&instance)
+                .await
+                .expect("revision")
+                .expect("SQL backends keep revisions")
+        }
+    };
+    let merge = |mut kept: Vec<StoredEvent>, added: Vec<StoredEvent>| {
+        kept.extend(added);
+        kept.sort_by_key(|e| e.event.at);
+        kept
+    };
+
+    let first: Vec<StoredEvent> = (0..50).map(|c| event(c, (c % 7) as i64)).collect();
+    store
+        .insert_participant_events(&first)
+        .await
+        .expect("insert");
+    let mut since = revision(&store).await;
+    let mut kept = store
+        .list_participant_events(&instance)
+        .await
+        .expect("list");
+    for round in 0..20_usize {
+        // New connections, one earlier than everything kept, one tied, and a duplicate.
+        let base = 100 + round * 3;
+        let batch = [
+            event(base, 3),
+            event(base + 1, -(round as i64)),
+            event(base + 2, 1_000 + round as i64),
+            event(0, 0),
+        ];
+        assert_eq!(
+            store
+                .insert_participant_events(&batch)
+                .await
+                .expect("insert"),
+            3
+        );
+        let now = revision(&store).await;
+        let added = store
+            .participant_events_since(&instance, &since, &now)
+            .await
+            .expect("since")
+            .unwrap_or_else(|| panic!("round {round}: only events were added, yet None"));
+        assert_eq!(added.len(), 3, "round {round}");
+        kept = merge(kept, added);
+        let listed = store
+            .list_participant_events(&instance)
+            .await
+            .expect("list");
+        assert_eq!(kept, listed, "round {round}");
+        since = now;
+    }
+
+    // Now with a writer storing events meanwhile.
+    let writer = {
+        let store = store.clone();
+        let batches: Vec<Vec<StoredEvent>> = (0..40)
+            .map(|b| {
+                (0..5)
+                    .map(|i| event(1_000 + b * 5 + i, (b % 9) as i64))
+                    .collect()
+            })
+            .collect();
+        tokio::spawn(async move {
+            for batch in batches {
+                store
+                    .insert_participant_events(&batch)
+                    .await
+                    .expect("insert");
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let (mut caught_up, mut reloaded) = (0, 0);
+    loop {
+        let done = writer.is_finished();
+        let now = revision(&store).await;
+        match store
+            .participant_events_since(&instance, &since, &now)
+            .await
+            .expect("since")
+        {
+            Some(added) => {
+                caught_up += 1;
+                kept = merge(kept, added);
+            }
+            None => {
+                reloaded += 1;
+                kept = store
+                    .list_participant_events(&instance)
+                    .await
+                    .expect("list");
+            }
+        }
+        since = now;
+        if done {
+            break;
+        }
+    }
+    writer.await.expect("writer");
+    let listed = store
+        .list_participant_events(&instance)
+        .await
+        .expect("list");
+    assert_eq!(
+        kept.len(),
+        listed.len(),
+        "{caught_up} caught up, {reloaded} reloaded"
+    );
+    assert_eq!(kept, listed, "{caught_up} caught up, {reloaded} reloaded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readers_catch_up_with_added_events_on_a_sqlite_file() {
+    let db = common::sqlite_file().await;
+    readers_catch_up_with_added_events(db.store.clone()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readers_catch_up_with_added_events_on_postgres() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    readers_catch_up_with_added_events(db.store.clone()).await;
+}

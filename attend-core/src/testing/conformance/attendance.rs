@@ -575,6 +575,141 @@ pub(super) async fn evidence_revision_follows_every_change(cx: Cx) -> CheckResul
     Ok(())
 }
 
+/// What `participant_events_since` may answer: `None` always; `Some` only with exactly the
+/// events that turn the listing at `since` into the listing at `now`.
+pub(super) async fn events_since_are_exactly_the_added_ones(cx: Cx) -> CheckResult {
+    use crate::store::EvidenceRevision;
+
+    let s = &*cx.store;
+    let m = linked(s, "m1", 1).await?;
+    let i1 = InstanceId::from("i1");
+    let rev = || async {
+        s.evidence_revision(&i1)
+            .await
+            .ctx("evidence_revision")
+            // (A backend without revisions stops below; `evidence_revision_follows_every_change`
+            // checks that it never has them.)
+            .map(|r| r.unwrap_or_else(|| EvidenceRevision::new(Vec::<i64>::new())))
+    };
+    let list = || async {
+        s.list_participant_events(&i1)
+            .await
+            .ctx("list_participant_events")
+    };
+    let since = |a: EvidenceRevision, b: EvidenceRevision| {
+        let i1 = i1.clone();
+        async move {
+            s.participant_events_since(&i1, &a, &b)
+                .await
+                .ctx("participant_events_since")
+        }
+    };
+    // `Some(added)` must bring `before` to `after`: added by `at`, each after the older
+    // events of its `at` (the times below are distinct, so the order is exact).
+    let brings = |before: &[StoredEvent], added: &[StoredEvent], after: &[StoredEvent]| {
+        let mut merged = before.to_vec();
+        merged.extend_from_slice(added);
+        merged.sort_by_key(|e| e.event.at);
+        merged == after && added.windows(2).all(|w| w[0].event.at <= w[1].event.at)
+    };
+
+    if s.evidence_revision(&i1)
+        .await
+        .ctx("evidence_revision")?
+        .is_none()
+    {
+        return Ok(());
+    }
+    let r0 = rev().await?;
+    let ana = hints(Some("reg-ana"), Some("ana@example.org"), "Ana");
+    let bo = hints(Some("reg-bo"), None, "Bo");
+    s.insert_participant_events(&[
+        event(&m, "i1", "c1", Joined, t(10), ana.clone()),
+        event(&m, "i1", "c2", Joined, t(30), bo.clone()),
+    ])
+    .await
+    .ctx("insert two events")?;
+    let r1 = rev().await?;
+    let at_r1 = list().await?;
+    // Another instance's event, one that goes between the kept ones, one after them, and a
+    // duplicate (which changes nothing).
+    s.insert_participant_events(&[event(&m, "i2", "c9", Joined, t(5), bo.clone())])
+        .await
+        .ctx("insert into another instance")?;
+    s.insert_participant_events(&[
+        event(&m, "i1", "c1", Left, t(20), ana.clone()),
+        event(&m, "i1", "c2", Left, t(60), bo.clone()),
+        event(&m, "i1", "c1", Joined, t(10), ana.clone()),
+    ])
+    .await
+    .ctx("insert two more and a duplicate")?;
+    let r2 = rev().await?;
+    let at_r2 = list().await?;
+    ensure_eq!(at_r2.len(), 4, "events of i1");
+
+    if let Some(added) = since(r1.clone(), r2.clone()).await? {
+        ensure!(
+            brings(&at_r1, &added, &at_r2),
+            "since r1: {added:?} does not turn {at_r1:?} into {at_r2:?}"
+        );
+    }
+    if let Some(added) = since(r0.clone(), r2.clone()).await? {
+        ensure!(
+            brings(&[], &added, &at_r2),
+            "since the empty instance: {added:?} is not {at_r2:?}"
+        );
+    }
+    if let Some(added) = since(r2.clone(), r2.clone()).await? {
+        ensure!(added.is_empty(), "nothing changed, yet {added:?}");
+    }
+    let foreign = EvidenceRevision::new([-7_i64]);
+    ensure_eq!(
+        since(foreign, r2.clone()).await?,
+        None,
+        "a revision the backend did not make"
+    );
+
+    // Changes other than added events: never `Some`.
+    s.replace_report_rows(&m, &i1, &[report_row(ana.clone(), 10, 20)])
+        .await
+        .ctx("replace_report_rows")?;
+    let r3 = rev().await?;
+    ensure_eq!(
+        since(r2.clone(), r3.clone()).await?,
+        None,
+        "the report was replaced"
+    );
+    s.insert_participant_events(&[event(&m, "i1", "c3", Joined, t(70), bo.clone())])
+        .await
+        .ctx("insert after the report")?;
+    let r4 = rev().await?;
+    let at_r4 = list().await?;
+    ensure_eq!(
+        since(r2, r4.clone()).await?,
+        None,
+        "the report was replaced in between"
+    );
+    let at_r3: Vec<StoredEvent> = at_r4
+        .iter()
+        .filter(|e| e.event.at != t(70))
+        .cloned()
+        .collect();
+    if let Some(added) = since(r3, r4.clone()).await? {
+        ensure!(
+            brings(&at_r3, &added, &at_r4),
+            "since the report: {added:?} does not turn {at_r3:?} into {at_r4:?}"
+        );
+    }
+    let erased = s
+        .erase_user(&UserId::from("u-ana"), &["ana@example.org".to_owned()])
+        .await
+        .ctx("erase_user")?;
+    ensure_eq!(erased.participant_events, 2, "events erased");
+    let r5 = rev().await?;
+    ensure_eq!(since(r4, r5).await?, None, "events were erased");
+    Ok(())
+}
+
 pub(super) async fn manual_links_upsert(cx: Cx) -> CheckResult {
     let s = &*cx.store;
     let m1 = linked(s, "m1", 1).await?;

@@ -324,6 +324,7 @@ fn all_checks() -> Vec<Check> {
         attendance::concurrent_event_inserts_store_each_once,
         attendance::report_rows_are_replaced_whole,
         attendance::evidence_revision_follows_every_change,
+        attendance::events_since_are_exactly_the_added_ones,
         attendance::manual_links_upsert,
         attendance::join_clicks_are_all_kept,
         jobs::enqueue_then_claim_in_order,

@@ -654,7 +654,13 @@ async fn roster_phase(
         if sent.ok != 1 {
             return Err("roster phase: a delivery after the reads was not acknowledged".into());
         }
-        drain(backend, Instant::now(), before.done, Duration::from_secs(30)).await?;
+        drain(
+            backend,
+            Instant::now(),
+            before.done,
+            Duration::from_secs(30),
+        )
+        .await?;
         let t = Instant::now();
         let bytes = api.get_bytes(&path).await.map_err(|e| e.to_string())?;
         changed.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));

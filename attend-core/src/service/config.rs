@@ -470,8 +470,9 @@ impl AttendBuilder {
     /// Safe with several processes on one database: every read first asks the store for the
     /// instance's [`EvidenceRevision`](crate::store::EvidenceRevision) and reuses only what
     /// was loaded at that revision, and a computed roster only when the registrations,
-    /// manual links, host users and policy it was computed from are unchanged. A store that
-    /// cannot tell revisions (`None`) is read every time.
+    /// manual links, host users and policy it was computed from are unchanged; when only
+    /// events were added since, it reads just those. A store that cannot tell revisions
+    /// (`None`) is read every time.
     pub fn roster_cache_rows(mut self, rows: usize) -> Self {
         self.roster_cache_rows = rows;
         self

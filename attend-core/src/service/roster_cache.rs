@@ -9,7 +9,12 @@
 //! * **evidence** (events and report rows) is reused while
 //!   [`AttendanceStore::evidence_revision`](crate::store::AttendanceStore::evidence_revision)
 //!   answers the revision it was loaded at. The revision comes from the store, so an event
-//!   stored by another process sharing the database shows at the next read;
+//!   stored by another process sharing the database shows at the next read. When the
+//!   revision moved on because events were only *added* (a live class: every join and leave
+//!   is one), the kept evidence is brought up to date with just those events
+//!   ([`AttendanceStore::participant_events_since`](crate::store::AttendanceStore::participant_events_since))
+//!   instead of being loaded again; any other change (a report stored, a user erased) loads
+//!   it all;
 //! * **the computed roster** is reused only when everything else it was computed from is
 //!   equal too: the instance row, the meeting's policy and the identity tables (rebuilt at
 //!   every read from the current registrations, manual links and host users). Rosters of an

@@ -340,7 +340,9 @@ pub async fn start(config: Config) -> Result<RunningApp, StartError> {
             })
             .configure(crate::routes::configure)
     })
-    .workers(4)
+    // No `.workers(n)`: actix starts one worker thread per CPU. On two CPUs four workers
+    // took 9 % off the webhook ingest maximum (more thread switching; BENCHMARKS.md,
+    // "HTTP worker threads").
     .disable_signals()
     .shutdown_timeout(5)
     .listen(listener)

@@ -139,8 +139,16 @@ fn conflict_from_core(e: attend_core::store::StoreError) -> DieselStoreError {
 // Participant events and report rows (identity hints are columns, not JSON, so that erasure
 // can find a user's rows with indexed comparisons)
 
-/// The modulus of the id sums in an [`EvidenceRevision`] (`SUM(id % 2^32)`).
-const ID_SUM_MODULUS: i64 = 4_294_967_296;
+/// The modulus of the id sums in an [`EvidenceRevision`] (2^32), as a literal, so that the
+/// SQL of `evidence_revision` and the check of `participant_events_since` share it.
+macro_rules! id_sum_modulus {
+    () => {
+        4294967296
+    };
+}
+
+/// [`id_sum_modulus!`] as a number.
+const ID_SUM_MODULUS: i64 = id_sum_modulus!();
 
 /// One table's part of an [`EvidenceRevision`] made by `evidence_revision`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -542,9 +550,11 @@ impl AttendanceStore for DieselStore {
         // The sum catches a delete and a late-committing insert (a PostgreSQL id taken
         // before a larger one committed) that leave count and largest id as they were; the
         // modulo keeps it far from overflowing on either backend.
-        const SUMMARY: &str = "COUNT(*), COALESCE(MAX(id), 0), \
-             CAST(COALESCE(SUM(id % 4294967296), 0) AS BIGINT)";
-        const _: () = assert!(ID_SUM_MODULUS == 4_294_967_296);
+        const SUMMARY: &str = concat!(
+            "COUNT(*), COALESCE(MAX(id), 0), CAST(COALESCE(SUM(id % ",
+            id_sum_modulus!(),
+            "), 0) AS BIGINT)"
+        );
         type Summary = (i64, i64, i64);
         let instance = instance.0.clone();
         let (events, report): (Summary, Summary) = self

@@ -150,12 +150,34 @@ macro_rules! id_sum_modulus {
 /// [`id_sum_modulus!`] as a number.
 const ID_SUM_MODULUS: i64 = id_sum_modulus!();
 
-/// One table's part of an [`EvidenceRevision`] made by `evidence_revision`.
+/// One table's part of an [`EvidenceRevision`] made by `evidence_revision`: the row count,
+/// the largest id and the sum of the ids modulo [`ID_SUM_MODULUS`] (as `SUMMARY` reads them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Summary {
     count: i64,
     max_id: i64,
     id_sum: i64,
+}
+
+impl Summary {
+    /// The summary of the set with one more row, of id `id`.
+    fn with_row(self, id: i64) -> Self {
+        Self {
+            count: self.count + 1,
+            max_id: self.max_id.max(id),
+            id_sum: self.id_sum + id % ID_SUM_MODULUS,
+        }
+    }
+}
+
+impl From<(i64, i64, i64)> for Summary {
+    fn from((count, max_id, id_sum): (i64, i64, i64)) -> Self {
+        Self {
+            count,
+            max_id,
+            id_sum,
+        }
+    }
 }
 
 /// The two parts of an [`EvidenceRevision`] made by `evidence_revision`.
@@ -166,30 +188,21 @@ struct Summaries {
 }
 
 impl Summaries {
-    /// `None` for a revision this backend did not make (another shape).
+    /// The revision these summaries make (the events' part first).
+    fn revision(self) -> EvidenceRevision {
+        let (e, r) = (self.events, self.report);
+        EvidenceRevision::new([e.count, e.max_id, e.id_sum, r.count, r.max_id, r.id_sum])
+    }
+
+    /// The summaries behind a [`revision`](Self::revision); `None` for a revision this
+    /// backend did not make (another shape).
     fn of(revision: &EvidenceRevision) -> Option<Self> {
-        let &[
-            count,
-            max_id,
-            id_sum,
-            report_count,
-            report_max_id,
-            report_id_sum,
-        ] = revision.parts()
-        else {
+        let &[a, b, c, d, e, f] = revision.parts() else {
             return None;
         };
         Some(Self {
-            events: Summary {
-                count,
-                max_id,
-                id_sum,
-            },
-            report: Summary {
-                count: report_count,
-                max_id: report_max_id,
-                id_sum: report_id_sum,
-            },
+            events: Summary::from((a, b, c)),
+            report: Summary::from((d, e, f)),
         })
     }
 }
@@ -555,9 +568,9 @@ impl AttendanceStore for DieselStore {
             id_sum_modulus!(),
             "), 0) AS BIGINT)"
         );
-        type Summary = (i64, i64, i64);
+        type Row = (i64, i64, i64);
         let instance = instance.0.clone();
-        let (events, report): (Summary, Summary) = self
+        let (events, report): (Row, Row) = self
             .run(move |conn| {
                 use diesel::dsl::sql;
                 use diesel::sql_types::BigInt;
@@ -572,9 +585,11 @@ impl AttendanceStore for DieselStore {
                 Ok((events, report))
             })
             .await?;
-        Ok(Some(EvidenceRevision::new([
-            events.0, events.1, events.2, report.0, report.1, report.2,
-        ])))
+        let summaries = Summaries {
+            events: events.into(),
+            report: report.into(),
+        };
+        Ok(Some(summaries.revision()))
     }
 
     async fn participant_events_since(
@@ -604,12 +619,9 @@ impl AttendanceStore for DieselStore {
         // The rows above the old largest id must account for the whole difference: then no
         // older row went away and none with a smaller id committed late (see
         // `evidence_revision`), so the old set plus these is the new set.
-        let mut added = old.events;
-        for (id, _) in &rows {
-            added.count += 1;
-            added.max_id = added.max_id.max(*id);
-            added.id_sum += id % ID_SUM_MODULUS;
-        }
+        let added = rows
+            .iter()
+            .fold(old.events, |summary, (id, _)| summary.with_row(*id));
         if added != new.events {
             return Ok(None);
         }

@@ -659,12 +659,13 @@ impl AttendanceStore for MemoryStore {
         };
         // Only appends between the two, and none of it rewritten since `now` was read: the
         // events then sit at the same places in `events`.
-        if since_rewrites != now_rewrites || now_rewrites != st.evidence_rewrites || from > to {
+        if since_rewrites != now_rewrites || now_rewrites != st.evidence_rewrites {
             return Ok(None);
         }
         let (Ok(from), Ok(to)) = (usize::try_from(from), usize::try_from(to)) else {
             return Ok(None);
         };
+        // (`None` also when `from > to`: `since` was not the earlier one.)
         let Some(appended) = st.events.get(from..to) else {
             return Ok(None);
         };

@@ -30,13 +30,11 @@ pub(crate) fn value_text(value: Option<&Value>) -> Option<Cow<'_, str>> {
     }
 }
 
+/// [`value_text`] of an owned value: a string's text is moved out, not copied.
 pub(crate) fn value_to_string(value: Option<Value>) -> Option<String> {
     match value? {
-        Value::String(s) if s.trim().is_empty() => None,
-        Value::String(s) => Some(s),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+        Value::String(s) => (!s.trim().is_empty()).then_some(s),
+        other => value_text(Some(&other)).map(Cow::into_owned),
     }
 }
 

@@ -334,6 +334,21 @@ mod tests {
     }
 
     #[test]
+    fn taken_evidence_leaves_the_cache_and_frees_its_rows() {
+        let cache = RosterCache::new(6);
+        cache.keep_evidence(&id("a"), rev(1), data(3));
+        let (revision, taken) = cache.take_evidence(&id("a")).expect("kept");
+        assert_eq!((revision, taken.rows()), (rev(1), 3));
+        assert!(cache.evidence(&id("a"), &rev(1)).is_none());
+        assert!(cache.take_evidence(&id("a")).is_none());
+        // Its 3 rows are free again: two more instances of 3 fit the budget of 6.
+        cache.keep_evidence(&id("b"), rev(2), data(3));
+        cache.keep_evidence(&id("c"), rev(3), data(3));
+        assert!(cache.evidence(&id("b"), &rev(2)).is_some());
+        assert!(cache.evidence(&id("c"), &rev(3)).is_some());
+    }
+
+    #[test]
     fn evidence_is_served_only_at_its_revision() {
         let cache = RosterCache::new(100);
         cache.keep_evidence(&id("a"), rev(1), data(3));

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use attend_core::attendance::Roster;
 use attend_core::model::{InstanceId, InstanceState, MatchedBy, MeetingId, Status, UserId};
 use attend_core::service::{MeetingPatch, PolicyPatch};
-use attend_core::store::{AttendanceStore, WebhookInbox};
+use attend_core::store::{AttendanceStore, JobQueue, NewJob, WebhookInbox};
 use attend_zoom_sim::{Connection, Identity, Person, Scenario, SimConfig, Timeline};
 use chrono::{DateTime, TimeDelta, Utc};
 use service_support::{Options, World};
@@ -33,6 +33,10 @@ enum Processing {
     OneByOne,
     /// Only the queued jobs, as the worker runs them: `process_webhook` jobs in batches.
     Jobs,
+    /// One `process_webhooks` job naming every stored delivery, newest first, as a store
+    /// that groups its commits queues it (the memory store queues a job per delivery: those
+    /// are leased away first, so only the group job runs).
+    GroupJob,
 }
 
 async fn class(options: Options, start: DateTime<Utc>, chaos: Option<u64>) -> Class {
@@ -72,6 +76,44 @@ async fn class_processed(
                 break;
             }
         },
+        Processing::GroupJob => {
+            let now = w.now();
+            let mut ids: Vec<i64> = w
+                .store
+                .list_unprocessed_webhooks(now + TimeDelta::days(1), 100_000)
+                .await
+                .unwrap()
+                .iter()
+                .map(|hook| hook.id.0)
+                .collect();
+            ids.reverse();
+            assert!(ids.len() > 20, "a class's deliveries: {}", ids.len());
+            let own = w
+                .store
+                .claim_jobs("elsewhere", 100_000, TimeDelta::hours(1), now)
+                .await
+                .unwrap();
+            assert_eq!(
+                own.len(),
+                ids.len(),
+                "one job per delivery in the memory store"
+            );
+            w.store
+                .enqueue_job(
+                    &NewJob::new(
+                        "process_webhooks",
+                        serde_json::json!({ "job": "process_webhooks", "webhooks": ids }),
+                        now,
+                    ),
+                    now,
+                )
+                .await
+                .unwrap();
+            // The group job, then the jobs its deliveries queued (finalizing the instances).
+            let report = w.attend.run_pending_jobs().await.unwrap();
+            assert_eq!(report.failed, 0, "no job fails: {report:?}");
+            assert!(report.completed >= 1, "{report:?}");
+        }
     }
     Class {
         meeting: m.id,
@@ -291,6 +333,33 @@ async fn the_workers_batches_give_the_same_rosters_as_one_by_one_processing() {
     assert!(waiting.is_empty(), "every delivery processed: {waiting:?}");
     let rosters = instance_rosters(&batched).await;
     check_against_expectations(&batched, &rosters);
+    assert_eq!(rosters.len(), alone_rosters.len());
+    for (a, b) in alone_rosters.iter().zip(&rosters) {
+        assert_eq!(a.roster, b.roster);
+        assert_eq!(a.unmatched, b.unmatched);
+        assert_eq!(a.summary, b.summary);
+        assert_eq!(a.window, b.window);
+        assert_eq!(b.state, InstanceState::Final);
+    }
+}
+
+/// A `process_webhooks` job (one per group commit on a store that groups its writes) must
+/// give the rosters of processing each delivery alone, whatever the order it names them in.
+#[tokio::test]
+async fn a_group_job_gives_the_same_rosters_as_one_by_one_processing() {
+    let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
+    let alone = class_processed(no_reports(), start, Some(5), Processing::OneByOne).await;
+    let alone_rosters = instance_rosters(&alone).await;
+    let grouped = class_processed(no_reports(), start, Some(5), Processing::GroupJob).await;
+    let waiting = grouped
+        .w
+        .store
+        .list_unprocessed_webhooks(Utc::now() + TimeDelta::days(1), 10)
+        .await
+        .unwrap();
+    assert!(waiting.is_empty(), "every delivery processed: {waiting:?}");
+    let rosters = instance_rosters(&grouped).await;
+    check_against_expectations(&grouped, &rosters);
     assert_eq!(rosters.len(), alone_rosters.len());
     for (a, b) in alone_rosters.iter().zip(&rosters) {
         assert_eq!(a.roster, b.roster);

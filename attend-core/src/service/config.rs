@@ -194,11 +194,13 @@ pub struct WorkerOptions {
     /// How long a claimed job is leased. Default 5 minutes (long registration runs renew
     /// nothing: they stop and re-enqueue themselves before the lease ends).
     pub lease: Duration,
-    /// The most jobs run at once (and claimed per poll). Default 64. Claimed
-    /// `process_webhook` jobs run in batches of up to 16 deliveries, each batch one task that
-    /// reads its deliveries, stores their events and finishes their jobs with a few shared
-    /// statements; other jobs run one per task. Webhook processing is mostly waiting for
-    /// storage round trips, and concurrent tasks' writes share group commits.
+    /// The worker's capacity: the most deliveries being processed plus other jobs running at
+    /// once. Default 64. Claimed `process_webhook` jobs run in batches of up to 16
+    /// deliveries, each batch one task that reads its deliveries, stores their events and
+    /// finishes their jobs with a few shared statements; a `process_webhooks` job (one per
+    /// group commit of the receiver, on stores that group) counts as the deliveries it names;
+    /// other jobs run one per task. Webhook processing is mostly waiting for storage round
+    /// trips, and concurrent tasks' writes share group commits.
     pub batch: usize,
     /// Backoff of failed jobs. Default 10 s doubling to 1 h, 20 % jitter.
     pub backoff: Backoff,

@@ -12,12 +12,19 @@ use super::{Attend, ServiceError};
 /// id).
 pub(crate) const PROCESS_WEBHOOK: &str = "process_webhook";
 
+/// The kind of [`Job::ProcessWebhooks`].
+pub(crate) const PROCESS_WEBHOOKS: &str = "process_webhooks";
+
 /// One unit of background work. Stored as the job's `kind` + JSON `payload`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "job", rename_all = "snake_case")]
 pub(crate) enum Job {
     /// Normalize one stored webhook delivery.
     ProcessWebhook { webhook: WebhookId },
+    /// Normalize the stored deliveries one group commit stored together (a store may queue
+    /// this one job for all of them instead of a `ProcessWebhook` each; see
+    /// [`WebhookJob::for_webhooks`]). No dedupe key: no other job names the same group.
+    ProcessWebhooks { webhooks: Vec<WebhookId> },
     /// Register the due pending registrations of a meeting.
     Register { meeting: MeetingId },
     /// Pull the participant report of an ended instance, then finalize it.
@@ -51,6 +58,7 @@ impl Job {
     pub(crate) fn kind(&self) -> &'static str {
         match self {
             Job::ProcessWebhook { .. } => PROCESS_WEBHOOK,
+            Job::ProcessWebhooks { .. } => PROCESS_WEBHOOKS,
             Job::Register { .. } => "register",
             Job::Reconcile { .. } => "reconcile",
             Job::Finalize { .. } => "finalize",
@@ -80,7 +88,7 @@ impl Job {
                 registrant_id,
                 ..
             } => Some(format!("deny:{meeting}:{registrant_id}")),
-            Job::DeleteRegistrants { .. } => None,
+            Job::ProcessWebhooks { .. } | Job::DeleteRegistrants { .. } => None,
         }
     }
 
@@ -96,13 +104,21 @@ impl Job {
     /// The `process_webhook` job of a delivery still to be stored, runnable at `run_at`: the
     /// store fills in the delivery's id in the transaction that stores it
     /// ([`WebhookInbox::insert_webhook_with_job`](crate::store::WebhookInbox::insert_webhook_with_job)).
+    /// Its group form is one `process_webhooks` job for the deliveries a store commits
+    /// together: under load, one job row per group commit instead of one per delivery.
     pub(crate) fn process_webhook_template(run_at: DateTime<Utc>, max_attempts: u32) -> WebhookJob {
         fn bind(template: NewJob, webhook: WebhookId) -> NewJob {
             Job::ProcessWebhook { webhook }.to_new_job(template.run_at, template.max_attempts)
         }
+        fn group(template: NewJob, webhooks: &[WebhookId]) -> NewJob {
+            Job::ProcessWebhooks {
+                webhooks: webhooks.to_vec(),
+            }
+            .to_new_job(template.run_at, template.max_attempts)
+        }
         let template = NewJob::new(PROCESS_WEBHOOK, serde_json::Value::Null, run_at)
             .with_max_attempts(max_attempts);
-        WebhookJob::new(template, bind)
+        WebhookJob::new(template, bind).with_group(group)
     }
 
     pub(crate) fn from_payload(payload: &serde_json::Value) -> Result<Self, serde_json::Error> {
@@ -166,6 +182,9 @@ mod tests {
             Job::ProcessWebhook {
                 webhook: WebhookId(7),
             },
+            Job::ProcessWebhooks {
+                webhooks: vec![WebhookId(7), WebhookId(9)],
+            },
             Job::Register {
                 meeting: "m1".into(),
             },
@@ -203,5 +222,35 @@ mod tests {
                 webhook: WebhookId(9)
             }
         );
+    }
+
+    #[test]
+    fn the_webhook_template_groups_deliveries_into_one_job() {
+        let run_at: DateTime<Utc> = "2025-01-01T10:00:00Z".parse().unwrap();
+        let template = Job::process_webhook_template(run_at, 4);
+        let ids = [WebhookId(5), WebhookId(3), WebhookId(8)];
+        let jobs = template.for_webhooks(&ids);
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        let job = &jobs[0];
+        assert_eq!(job.kind, PROCESS_WEBHOOKS);
+        assert_eq!(job.dedupe_key, None);
+        assert_eq!((job.run_at, job.max_attempts), (run_at, 4));
+        assert_eq!(
+            Job::from_payload(&job.payload).unwrap(),
+            Job::ProcessWebhooks {
+                webhooks: ids.to_vec()
+            }
+        );
+        // A lone delivery keeps its own job (and its dedupe key).
+        assert_eq!(
+            template.for_webhooks(&ids[1..2]),
+            vec![template.for_webhook(WebhookId(3))]
+        );
+        assert!(template.for_webhooks(&[]).is_empty());
+        assert!(template.groups_with(&Job::process_webhook_template(
+            run_at + chrono::TimeDelta::seconds(1),
+            4
+        )));
+        assert!(!template.groups_with(&Job::process_webhook_template(run_at, 5)));
     }
 }

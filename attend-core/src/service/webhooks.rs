@@ -228,6 +228,31 @@ impl Attend {
         }
     }
 
+    /// Processes the deliveries of one `process_webhooks` job (a group commit's deliveries):
+    /// in batches of [`WEBHOOK_BATCH`](super::worker::WEBHOOK_BATCH)
+    /// ([`process_webhook_batch`](Self::process_webhook_batch)), then what a batch leaves
+    /// aside one by one. A delivery that fails does not stop the others.
+    ///
+    /// # Errors
+    /// The first failure, once every other delivery was tried: the job is retried, and a
+    /// retry skips what is already processed.
+    pub(crate) async fn process_webhook_group(
+        &self,
+        ids: &[WebhookId],
+    ) -> Result<(), ServiceError> {
+        let mut first_error = None;
+        for chunk in ids.chunks(super::worker::WEBHOOK_BATCH) {
+            let outcome = self.process_webhook_batch(chunk).await?;
+            for id in outcome.one_by_one {
+                if let Err(err) = self.process_webhook(id).await {
+                    warn!(webhook = %id, error = %err, "webhook processing failed");
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
     /// Processes the deliveries `ids` (of one claimed batch of jobs) together: one read of
     /// the deliveries, each meeting and instance looked up once, one insert of all their
     /// participant events, one "processed" mark. Only plain participant events are taken this

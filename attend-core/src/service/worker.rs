@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, info_span, warn};
 
-use crate::store::{Backoff, Job as StoredJob, JobId, JobState, WebhookId};
+use crate::store::{Backoff, Job as StoredJob, JobId, JobState, WebhookId, WebhookStatus};
 
 use super::jobs::{Job, PROCESS_WEBHOOK};
 use super::{Attend, JobRunReport, ServiceError};
@@ -25,13 +25,15 @@ enum Record {
 
 /// The most `process_webhook` jobs processed together as one batch
 /// ([`Attend::process_webhook_batch`]). A claim's webhook jobs are split into batches of at
-/// most this many, each run as one task.
-const WEBHOOK_BATCH: usize = 16;
+/// most this many, each run as one task; a `process_webhooks` job's deliveries are processed
+/// in batches of this many, one after the other.
+pub(super) const WEBHOOK_BATCH: usize = 16;
 
 /// One task's share of a claim.
 enum Work {
-    /// Any job, run on its own.
-    One(StoredJob),
+    /// Any job, run on its own, with its weight: the deliveries a `process_webhooks` job
+    /// names, 1 for any other job.
+    One(StoredJob, usize),
     /// `process_webhook` jobs (with the delivery each names), processed together.
     Webhooks(Vec<(StoredJob, WebhookId)>),
 }
@@ -45,14 +47,17 @@ impl Work {
         for job in jobs {
             match Job::from_payload(&job.payload) {
                 Ok(Job::ProcessWebhook { webhook }) => webhooks.push((job, webhook)),
-                _ => work.push(Work::One(job)),
+                Ok(Job::ProcessWebhooks { webhooks: ids }) => {
+                    work.push(Work::One(job, ids.len().max(1)));
+                }
+                _ => work.push(Work::One(job, 1)),
             }
         }
         while !webhooks.is_empty() {
             let rest = webhooks.split_off(webhooks.len().min(WEBHOOK_BATCH));
             let mut batch = std::mem::replace(&mut webhooks, rest);
             work.push(match batch.len() {
-                1 => Work::One(batch.remove(0).0),
+                1 => Work::One(batch.remove(0).0, 1),
                 _ => Work::Webhooks(batch),
             });
         }
@@ -62,8 +67,17 @@ impl Work {
     /// The jobs this task runs.
     fn job_ids(&self) -> Vec<JobId> {
         match self {
-            Work::One(job) => vec![job.id],
+            Work::One(job, _) => vec![job.id],
             Work::Webhooks(jobs) => jobs.iter().map(|(job, _)| job.id).collect(),
+        }
+    }
+
+    /// How much of the worker's capacity this task takes: one per delivery it processes,
+    /// one for any other job.
+    fn weight(&self) -> usize {
+        match self {
+            Work::One(_, weight) => *weight,
+            Work::Webhooks(jobs) => jobs.len(),
         }
     }
 }
@@ -109,9 +123,16 @@ impl Attend {
         let sweep_every = self.inner.worker.sweep_interval;
         tokio::pin!(shutdown);
         let mut running: JoinSet<JobRunReport> = JoinSet::new();
-        // The jobs each task runs: what must stay leased when leases are given back.
-        let mut in_flight: HashMap<tokio::task::Id, Vec<JobId>> = HashMap::new();
+        // The jobs each task runs (what must stay leased when leases are given back), and the
+        // task's weight (see `Work::weight`).
+        let mut in_flight: HashMap<tokio::task::Id, (Vec<JobId>, usize)> = HashMap::new();
+        // The capacity in use: deliveries being processed, plus other jobs running.
         let mut busy = 0usize;
+        // The weight of a claimed job, as the last claim had it on average: a claim takes as
+        // many jobs as should fit the free capacity. A `process_webhooks` job names a whole
+        // group commit's deliveries, so under load a claim of `free` jobs could bring many
+        // times the capacity; the next claim is smaller instead.
+        let mut job_weight = 1usize;
         let mut last_sweep: Option<tokio::time::Instant> = None;
         let mut outage = 0u32;
         // A claim failed: it may have committed while its answer was lost, leaving jobs
@@ -126,7 +147,11 @@ impl Attend {
                 }
             }
             if claim_unseen {
-                let keep: Vec<JobId> = in_flight.values().flatten().copied().collect();
+                let keep: Vec<JobId> = in_flight
+                    .values()
+                    .flat_map(|(ids, _)| ids)
+                    .copied()
+                    .collect();
                 match self.give_back_unseen(&worker, &keep).await {
                     Ok(()) => claim_unseen = false,
                     Err(err) => {
@@ -138,18 +163,24 @@ impl Attend {
             let free = capacity.saturating_sub(busy);
             let mut claimed = 0;
             if free > 0 && !claim_unseen {
-                match self.claim(&worker, free).await {
+                match self.claim(&worker, (free / job_weight).max(1)).await {
                     Ok(jobs) => {
                         outage = 0;
                         claimed = jobs.len();
-                        busy += claimed;
+                        let mut weight = 0;
                         for work in Work::split(jobs) {
                             let this = self.clone();
                             let worker = worker.clone();
                             let ids = work.job_ids();
+                            let task_weight = work.weight();
+                            weight += task_weight;
                             let task =
                                 running.spawn(async move { this.run_work(work, &worker).await });
-                            in_flight.insert(task.id(), ids);
+                            in_flight.insert(task.id(), (ids, task_weight));
+                        }
+                        busy += weight;
+                        if claimed > 0 {
+                            job_weight = weight.div_ceil(claimed).max(1);
                         }
                     }
                     Err(err) => {
@@ -170,8 +201,8 @@ impl Attend {
                 () = &mut shutdown => break,
                 Some(done) = running.join_next_with_id(), if !running.is_empty() => {
                     let task = done.map_or_else(|err| err.id(), |(task, _)| task);
-                    if let Some(ids) = in_flight.remove(&task) {
-                        busy = busy.saturating_sub(ids.len());
+                    if let Some((_, weight)) = in_flight.remove(&task) {
+                        busy = busy.saturating_sub(weight);
                     }
                 }
                 () = tokio::time::sleep(wait) => {}
@@ -254,7 +285,9 @@ impl Attend {
     /// Later sweeps only look at deliveries older than a minute. The first sweep of a process
     /// looks at every waiting delivery, whatever its age, so that such a delivery is picked up
     /// at once after a restart instead of a sweep interval later. Queueing a delivery that
-    /// already has a job is a no-op.
+    /// already has a `process_webhook` job is a no-op. A delivery that waits in a
+    /// `process_webhooks` job (one per group commit) for over a minute gets a job of its own
+    /// too: processing is idempotent, and whichever job comes second finds it processed.
     async fn sweep(&self, startup: bool) -> Result<(), ServiceError> {
         let now = self.now();
         // At start-up the waiting deliveries may include a backlog that has jobs; the orphans
@@ -285,7 +318,7 @@ impl Attend {
     /// Runs one task's share of a claim.
     async fn run_work(&self, work: Work, worker: &str) -> JobRunReport {
         match work {
-            Work::One(job) => self.run_job(job, worker).await,
+            Work::One(job, _) => self.run_job(job, worker).await,
             Work::Webhooks(jobs) => self.run_webhook_jobs(jobs, worker).await,
         }
     }
@@ -478,6 +511,10 @@ impl Attend {
                 .process_webhook(webhook)
                 .await
                 .map(|()| JobOutcome::Done),
+            Job::ProcessWebhooks { webhooks } => self
+                .process_webhook_group(&webhooks)
+                .await
+                .map(|()| JobOutcome::Done),
             Job::Register { meeting } => self.registration_job(&meeting, lease_end).await,
             Job::Reconcile {
                 meeting,
@@ -518,12 +555,33 @@ impl Attend {
     }
 
     /// A job used up its attempts: leave a visible trace where it matters.
+    ///
+    /// A dead `process_webhook` job marks its delivery `failed`; a dead `process_webhooks`
+    /// job marks those of its deliveries still waiting (the ones that kept failing: the others
+    /// were processed by an earlier attempt).
     async fn on_dead_job(&self, stored: &StoredJob) {
-        if let Ok(Job::ProcessWebhook { webhook }) = Job::from_payload(&stored.payload) {
-            let reason = stored
-                .last_error
-                .clone()
-                .unwrap_or_else(|| "processing failed repeatedly".into());
+        let ids = match Job::from_payload(&stored.payload) {
+            Ok(Job::ProcessWebhook { webhook }) => vec![webhook],
+            Ok(Job::ProcessWebhooks { webhooks }) => {
+                match self.inner.store.get_webhooks(&webhooks).await {
+                    Ok(found) => found
+                        .into_iter()
+                        .filter(|w| w.status == WebhookStatus::Received)
+                        .map(|w| w.id)
+                        .collect(),
+                    Err(err) => {
+                        warn!(error = %err, "could not read the deliveries of a dead job");
+                        return;
+                    }
+                }
+            }
+            _ => return,
+        };
+        let reason = stored
+            .last_error
+            .clone()
+            .unwrap_or_else(|| "processing failed repeatedly".into());
+        for webhook in ids {
             if let Err(err) = self
                 .inner
                 .store

@@ -143,17 +143,59 @@ impl WebhookInsert {
 /// assert_eq!(new.payload["webhook"], 7);
 /// assert_eq!(new.dedupe_key.as_deref(), Some("webhook:7"));
 /// ```
+///
+/// A store that commits several deliveries in one transaction (group commit) may queue one job
+/// for all of them instead, if the template has a *group form*
+/// ([`with_group`](Self::with_group)): [`for_webhooks`](Self::for_webhooks) says which jobs
+/// to queue for the deliveries of one transaction.
+///
+/// ```
+/// use attend_core::store::{NewJob, WebhookId, WebhookJob};
+///
+/// fn one(template: NewJob, id: WebhookId) -> NewJob {
+///     NewJob { payload: serde_json::json!({ "webhook": id.0 }), ..template }
+/// }
+/// fn many(template: NewJob, ids: &[WebhookId]) -> NewJob {
+///     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+///     NewJob { payload: serde_json::json!({ "webhooks": ids }), ..template }
+/// }
+///
+/// let run_at = chrono::Utc::now();
+/// let plain = WebhookJob::new(NewJob::new("process", serde_json::Value::Null, run_at), one);
+/// let grouped = plain.clone().with_group(many);
+/// let ids = [WebhookId(7), WebhookId(8)];
+/// assert_eq!(plain.for_webhooks(&ids).len(), 2);
+/// let jobs = grouped.for_webhooks(&ids);
+/// assert_eq!(jobs.len(), 1);
+/// assert_eq!(jobs[0].payload["webhooks"], serde_json::json!([7, 8]));
+/// // A lone delivery always gets the job of its own.
+/// assert_eq!(grouped.for_webhooks(&ids[..1]), vec![grouped.for_webhook(WebhookId(7))]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct WebhookJob {
     template: NewJob,
     bind: fn(NewJob, WebhookId) -> NewJob,
+    group: Option<fn(NewJob, &[WebhookId]) -> NewJob>,
 }
 
 impl WebhookJob {
     /// A job template: `bind(template, id)` is the job to queue for the delivery stored under
-    /// `id`.
+    /// `id`. It has no group form: every delivery gets its own job.
     pub fn new(template: NewJob, bind: fn(NewJob, WebhookId) -> NewJob) -> Self {
-        Self { template, bind }
+        Self {
+            template,
+            bind,
+            group: None,
+        }
+    }
+
+    /// Adds a group form: `group(template, ids)` is one job that processes every delivery of
+    /// `ids` (two or more, in the order they were stored). Like `bind`, a plain function
+    /// that captures nothing and gives the same job for the same input.
+    #[must_use]
+    pub fn with_group(mut self, group: fn(NewJob, &[WebhookId]) -> NewJob) -> Self {
+        self.group = Some(group);
+        self
     }
 
     /// The template, before the delivery's id is filled in.
@@ -164,6 +206,30 @@ impl WebhookJob {
     /// The job to queue for the delivery stored under `id`.
     pub fn for_webhook(&self, id: WebhookId) -> NewJob {
         (self.bind)(self.template.clone(), id)
+    }
+
+    /// The jobs to queue for the new deliveries `ids` stored in one transaction: one job
+    /// naming them all if the template has a group form and there are two or more, otherwise
+    /// [`for_webhook`](Self::for_webhook) of each, in order. Empty for no ids.
+    pub fn for_webhooks(&self, ids: &[WebhookId]) -> Vec<NewJob> {
+        match (self.group, ids) {
+            (_, []) => Vec::new(),
+            (Some(group), [_, _, ..]) => vec![group(self.template.clone(), ids)],
+            _ => ids.iter().map(|&id| self.for_webhook(id)).collect(),
+        }
+    }
+
+    /// Whether deliveries queued with `self` and with `other` may share one group job (made
+    /// from either): both have a group form and their templates agree in everything but
+    /// `run_at`.
+    pub fn groups_with(&self, other: &WebhookJob) -> bool {
+        let (a, b) = (&self.template, &other.template);
+        self.group.is_some()
+            && other.group.is_some()
+            && a.kind == b.kind
+            && a.payload == b.payload
+            && a.dedupe_key == b.dedupe_key
+            && a.max_attempts == b.max_attempts
     }
 }
 
@@ -194,6 +260,12 @@ pub trait WebhookInbox: Send + Sync {
     /// * **New and unparseable**: stored as `Unparseable`, no job.
     /// * **Duplicate** (`Duplicate(existing id)`): nothing changes, no job is queued (the
     ///   first delivery got its own), whatever the body or flags.
+    ///
+    /// A store that commits concurrent calls in one transaction may instead queue
+    /// [`job.for_webhooks(ids)`](WebhookJob::for_webhooks) for the new, parseable deliveries
+    /// among them whose templates [group with](WebhookJob::groups_with) each other (one job
+    /// naming them all, with the earliest `run_at` of theirs). Either way, every new parseable
+    /// delivery is named by exactly one job queued in the transaction that stored it.
     ///
     /// `Ok` means the delivery and its job are both committed; an error means neither was
     /// stored (the caller answers 503 and Zoom retries). Concurrent calls for one key leave

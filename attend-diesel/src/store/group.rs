@@ -11,8 +11,10 @@
 //!
 //! Grouped: the receiver's delivery-and-job insert, job enqueues, join clicks, and the worker's
 //! writes (participant events, deliveries marked processed, jobs marked done), which would
-//! otherwise be three transactions per batch. On PostgreSQL the deliveries of a group are
-//! inserted together, in a few multi-row statements (every statement there is a round trip).
+//! otherwise be three transactions per batch. The deliveries of a group are inserted together
+//! with **one processing job for all of them** (`process_webhooks`, when the job template has
+//! a group form: see `WebhookJob::for_webhooks`) instead of one each, and on PostgreSQL in a
+//! few multi-row statements (every statement there is a round trip).
 //!
 //! * If any operation fails, or the group's transaction itself does (commit error, lost
 //!   connection), the whole group is rolled back and every caller runs its operation again on
@@ -90,8 +92,8 @@ trait Member: Send {
     fn committed(self: Box<Self>);
     /// The group could not run or commit: the caller gets this instead.
     fn unfinished(self: Box<Self>, outcome: Unfinished);
-    /// A delivery-and-job insert, with the slot for its result: PostgreSQL applies those of
-    /// a group together, before the other members ([`apply_group`]).
+    /// A delivery-and-job insert, with the slot for its result: the deliveries of a group are
+    /// applied together, before the other members ([`apply_group`]).
     fn delivery(&mut self) -> Option<DeliverySlot<'_>> {
         None
     }
@@ -105,28 +107,25 @@ type DeliverySlot<'a> = (
 
 /// Applies every member of a group inside its transaction; `false` as soon as one fails.
 ///
-/// On PostgreSQL, where every statement is a round trip, the receiver's deliveries go first
-/// and together: a few statements for the whole group ([`insert_deliveries`]) instead of two
-/// per delivery. They are in lock-key order among themselves; every process applies
-/// deliveries before the other members, and the others write other rows (events, existing
-/// deliveries' marks, jobs by id), so the lock order stays the same everywhere. SQLite runs in
-/// process, where a statement per delivery costs no round trip.
+/// The receiver's deliveries go first and together ([`insert_deliveries`]): on PostgreSQL, where
+/// every statement is a round trip, in a few statements for the whole group instead of two per
+/// delivery; on both, with one processing job for the group's new deliveries instead of one
+/// each. They are in lock-key order among themselves; every process applies deliveries before
+/// the other members, and the others write other rows (events, existing deliveries' marks,
+/// jobs by id), so the lock order stays the same everywhere.
 fn apply_group(group: &mut [Box<dyn Member>], conn: &mut AnyConnection) -> bool {
-    if let AnyConnection::Postgresql(pg) = conn {
-        let mut slots: Vec<DeliverySlot<'_>> =
-            group.iter_mut().filter_map(|m| m.delivery()).collect();
-        if slots.len() > 1 {
-            let many: Vec<&PendingDelivery> = slots.iter().map(|(d, _)| *d).collect();
-            match insert_deliveries(pg, &many) {
-                Ok(outcomes) => {
-                    for ((_, slot), outcome) in slots.iter_mut().zip(outcomes) {
-                        **slot = Some(Ok(outcome));
-                    }
+    let mut slots: Vec<DeliverySlot<'_>> = group.iter_mut().filter_map(|m| m.delivery()).collect();
+    if slots.len() > 1 {
+        let many: Vec<&PendingDelivery> = slots.iter().map(|(d, _)| *d).collect();
+        match insert_deliveries(conn, &many) {
+            Ok(outcomes) => {
+                for ((_, slot), outcome) in slots.iter_mut().zip(outcomes) {
+                    **slot = Some(Ok(outcome));
                 }
-                Err(err) => {
-                    tracing::debug!(error = %err, "deliveries inserted together failed");
-                    return false;
-                }
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, "deliveries inserted together failed");
+                return false;
             }
         }
     }

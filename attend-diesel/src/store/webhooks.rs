@@ -9,7 +9,7 @@ use attend_core::store::{
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::jobs::{enqueue_tx, new_job_row};
+use super::jobs::{NewJobRow, enqueue_tx, new_job_row};
 use super::prepared::kept_list;
 use super::{DieselStore, ID_CHUNK, per_backend};
 use crate::codec::{Codec, decode_body, encode_body, micros, opt_time, time};
@@ -132,9 +132,9 @@ fn insert_tx(
 }
 
 /// A delivery waiting in the group-commit queue with the job to queue for it: the receiver's
-/// write (`insert_webhook_with_job`). PostgreSQL applies the deliveries of a group together
-/// ([`insert_deliveries`]); otherwise, and whenever it runs alone, each is
-/// [`insert_one`](Self::insert_one).
+/// write (`insert_webhook_with_job`). The deliveries of a group are applied together, with
+/// one job for the new ones ([`insert_deliveries`]); a delivery alone in its group, or run
+/// alone after its group failed, is [`insert_one`](Self::insert_one).
 pub(super) struct PendingDelivery {
     row: NewWebhookRow,
     unparseable: bool,
@@ -165,14 +165,95 @@ impl PendingDelivery {
     }
 }
 
-/// [`PendingDelivery::insert_one`] for many deliveries (in lock-key order) in a few
-/// statements on PostgreSQL, whatever their number: one multi-row insert of the deliveries
-/// (`ON CONFLICT DO NOTHING RETURNING`), one lookup per delivery that was already stored (rare:
-/// a redelivery), and one multi-row insert of the new deliveries' jobs. The outcome of each is
-/// what `insert_one` would give, in order; a delivery listed twice is `Inserted` once and then
-/// `Duplicate` of it. A job whose dedupe key an unfinished job holds is not added, as
-/// `enqueue_tx` decides.
+/// [`PendingDelivery::insert_one`] for the deliveries of one group transaction (in lock-key
+/// order), with their jobs grouped: the new, parseable deliveries whose templates
+/// [group with](WebhookJob::groups_with) each other get one job naming them all
+/// ([`WebhookJob::for_webhooks`], with the earliest `run_at` among theirs), the others one job
+/// each. Under load that is one job row per group commit instead of one per delivery: the
+/// receiver's transaction writes a fraction of the job rows and indexes, and the worker claims
+/// and completes a fraction of the jobs.
+///
+/// The outcome of each delivery is what `insert_one` would give, in order; a delivery listed
+/// twice is `Inserted` once and then `Duplicate` of it. A job whose dedupe key an unfinished
+/// job holds is not added, as `enqueue_tx` decides.
+///
+/// On PostgreSQL, where every statement is a round trip, this is a few statements whatever
+/// the number of deliveries: one multi-row insert of the deliveries (`ON CONFLICT DO NOTHING
+/// RETURNING`), one lookup per delivery that was already stored (rare: a redelivery), and one
+/// multi-row insert of the jobs. SQLite runs in process, where a statement costs no round
+/// trip: one insert per delivery and per job.
 pub(super) fn insert_deliveries(
+    conn: &mut AnyConnection,
+    many: &[&PendingDelivery],
+) -> Result<Vec<WebhookInsert>, DieselStoreError> {
+    let outcomes = match conn {
+        AnyConnection::Postgresql(pg) => insert_rows_together(pg, many)?,
+        AnyConnection::Sqlite(_) => many
+            .iter()
+            .map(|d| insert_tx(conn, &d.row))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let jobs = group_jobs(many, &outcomes)?;
+    if let AnyConnection::Postgresql(pg) = conn {
+        // The partial unique index on unfinished jobs' dedupe keys decides, as for one enqueue.
+        if !jobs.is_empty() {
+            diesel::insert_into(crate::schema::attend_jobs::table)
+                .values(&jobs)
+                .on_conflict_do_nothing()
+                .execute(pg)?;
+        }
+    } else {
+        for job in &jobs {
+            enqueue_tx(conn, job)?;
+        }
+    }
+    Ok(outcomes)
+}
+
+/// The job rows for a group's deliveries, given what storing each gave (see
+/// [`insert_deliveries`]).
+fn group_jobs(
+    many: &[&PendingDelivery],
+    outcomes: &[WebhookInsert],
+) -> Result<Vec<NewJobRow>, DieselStoreError> {
+    // Each bucket: the delivery whose template makes the group's job (the earliest `run_at`),
+    // and the new deliveries it names, in the order they were stored.
+    let mut buckets: Vec<(&PendingDelivery, Vec<WebhookId>)> = Vec::new();
+    for (delivery, outcome) in many.iter().zip(outcomes) {
+        let WebhookInsert::Inserted(id) = *outcome else {
+            continue;
+        };
+        if delivery.unparseable {
+            continue;
+        }
+        match buckets
+            .iter_mut()
+            .find(|(first, _)| first.job.groups_with(&delivery.job))
+        {
+            Some((first, ids)) => {
+                if delivery.job.template().run_at < first.job.template().run_at {
+                    *first = delivery;
+                }
+                ids.push(id);
+            }
+            None => buckets.push((delivery, vec![id])),
+        }
+    }
+    let mut ordered: Vec<(i64, NewJobRow)> = Vec::new();
+    for (first, mut ids) in buckets {
+        ids.sort_unstable();
+        let lowest = ids.first().map_or(0, |id| id.0);
+        for job in first.job.for_webhooks(&ids) {
+            ordered.push((lowest, new_job_row(&job, first.now)?));
+        }
+    }
+    // Jobs in the order of the first delivery each names: a claim takes the oldest first.
+    ordered.sort_by_key(|(lowest, _)| *lowest);
+    Ok(ordered.into_iter().map(|(_, row)| row).collect())
+}
+
+/// The deliveries of a group in one multi-row insert on PostgreSQL, and the outcome of each.
+fn insert_rows_together(
     conn: &mut diesel::PgConnection,
     many: &[&PendingDelivery],
 ) -> Result<Vec<WebhookInsert>, DieselStoreError> {
@@ -190,7 +271,6 @@ pub(super) fn insert_deliveries(
         .map(|(id, a, k)| ((a, k), id))
         .collect();
     let mut outcomes = Vec::with_capacity(many.len());
-    let mut jobs = Vec::new();
     for delivery in many {
         let key = (
             delivery.row.account.clone(),
@@ -198,15 +278,7 @@ pub(super) fn insert_deliveries(
         );
         // `remove`: a second delivery of the same key in this group is its duplicate.
         let outcome = match new_ids.remove(&key) {
-            Some(id) => {
-                if !delivery.unparseable {
-                    jobs.push(new_job_row(
-                        &delivery.job.for_webhook(WebhookId(id)),
-                        delivery.now,
-                    )?);
-                }
-                WebhookInsert::Inserted(WebhookId(id))
-            }
+            Some(id) => WebhookInsert::Inserted(WebhookId(id)),
             None => {
                 let existing: i64 = w::table
                     .filter(w::account.eq(&key.0))
@@ -217,13 +289,6 @@ pub(super) fn insert_deliveries(
             }
         };
         outcomes.push(outcome);
-    }
-    // The partial unique index on unfinished jobs' dedupe keys decides, as for one enqueue.
-    if !jobs.is_empty() {
-        diesel::insert_into(crate::schema::attend_jobs::table)
-            .values(&jobs)
-            .on_conflict_do_nothing()
-            .execute(conn)?;
     }
     Ok(outcomes)
 }

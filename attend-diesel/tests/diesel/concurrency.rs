@@ -378,6 +378,96 @@ async fn a_failed_job_insert_stores_neither_on_postgres() {
     a_failed_job_insert_stores_neither(db.store.clone()).await;
 }
 
+/// Deliveries arriving together share a group commit, and with a template that has a group
+/// form they share one processing job: fewer job rows than deliveries, and every delivery
+/// named by exactly one job. Rounds of concurrent deliveries until a group job is seen (the
+/// first round nearly always has one; a round whose deliveries all committed alone has none).
+async fn concurrent_deliveries_share_a_job(store: DieselStore) {
+    fn one(template: NewJob, id: WebhookId) -> NewJob {
+        NewJob {
+            payload: serde_json::json!({ "webhook": id.0 }),
+            ..template
+        }
+        .with_dedupe_key(format!("webhook:{id}"))
+    }
+    fn many(template: NewJob, ids: &[WebhookId]) -> NewJob {
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        NewJob {
+            payload: serde_json::json!({ "webhooks": ids }),
+            ..template
+        }
+    }
+    let job = WebhookJob::new(
+        NewJob::new("process_webhook", serde_json::Value::Null, t(0)),
+        one,
+    )
+    .with_group(many);
+    for round in 0..10 {
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..64usize {
+            let (store, job) = (store.clone(), job.clone());
+            tasks.spawn(async move {
+                let hook = NewWebhook {
+                    account: AccountKey::new("acct"),
+                    dedupe_key: format!("round-{round}-{i}"),
+                    event_type: "meeting.participant_joined".to_owned(),
+                    received_at: t(i as i64),
+                    body: b"{}".to_vec(),
+                    unparseable: false,
+                };
+                store.insert_webhook_with_job(&hook, &job, t(0)).await
+            });
+        }
+        let mut stored = BTreeSet::new();
+        while let Some(done) = tasks.join_next().await {
+            let insert = done.expect("task").expect("stored");
+            assert!(insert.is_new(), "{insert:?}");
+            stored.insert(insert.id().0);
+        }
+        let jobs = store
+            .claim_jobs("checker", 1_000, TimeDelta::seconds(30), t(0))
+            .await
+            .expect("claim");
+        let mut named = Vec::new();
+        for job in &jobs {
+            match (job.payload.get("webhook"), job.payload.get("webhooks")) {
+                (Some(id), None) => named.push(id.as_i64().expect("an id")),
+                (None, Some(ids)) => {
+                    let ids = ids.as_array().expect("a list");
+                    assert!(ids.len() >= 2, "a group job of one: {job:?}");
+                    assert_eq!(job.dedupe_key, None, "{job:?}");
+                    named.extend(ids.iter().map(|id| id.as_i64().expect("an id")));
+                }
+                _ => panic!("a job naming no delivery: {job:?}"),
+            }
+        }
+        assert_eq!(
+            named.len(),
+            stored.len(),
+            "each delivery named once: {jobs:?}"
+        );
+        assert_eq!(named.into_iter().collect::<BTreeSet<_>>(), stored);
+        if jobs.len() < stored.len() {
+            return;
+        }
+    }
+    panic!("ten rounds of 64 concurrent deliveries and no two shared a job");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deliveries_share_a_job_on_a_sqlite_file() {
+    let db = common::sqlite_file().await;
+    concurrent_deliveries_share_a_job(db.store.clone()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deliveries_share_a_job_on_postgres() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    concurrent_deliveries_share_a_job(db.store.clone()).await;
+}
+
 /// A reader that keeps an instance's events brings them up to date with
 /// `participant_events_since`, as the roster cache does: while one writer stores events the
 /// backend must answer with exactly the added ones, and under a concurrent writer its answer

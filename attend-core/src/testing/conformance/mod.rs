@@ -314,6 +314,7 @@ fn all_checks() -> Vec<Check> {
         webhooks::with_job_obeys_the_job_dedupe_key,
         webhooks::concurrent_with_job_stores_one_with_one_job,
         webhooks::concurrent_with_job_gives_each_delivery_its_job,
+        webhooks::concurrent_grouped_jobs_name_each_delivery_once,
         attendance::instance_upsert_is_order_independent,
         attendance::instances_listed_by_start,
         attendance::finalize_is_sticky,

@@ -767,6 +767,84 @@ pub(super) async fn concurrent_with_job_gives_each_delivery_its_job(cx: Cx) -> C
     Ok(())
 }
 
+/// A group form of [`process_job`]: one job naming every delivery of `ids`.
+fn process_group(template: NewJob, ids: &[WebhookId]) -> NewJob {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    NewJob {
+        payload: json!({ "webhooks": ids }),
+        ..template
+    }
+}
+
+pub(super) async fn concurrent_grouped_jobs_name_each_delivery_once(cx: Cx) -> CheckResult {
+    let store: Arc<dyn Store> = Arc::clone(&cx.store);
+    let unparseable = |i: usize| i % 7 == 3;
+    let results = race(cx.caps.concurrency, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut hook = webhook("acct", &format!("grouped-{i}"), i as i64);
+            hook.unparseable = unparseable(i);
+            // Templates differ in `run_at` only, so they may share a group job.
+            let job = process_template(i as i64 % 3).with_group(process_group);
+            store.insert_webhook_with_job(&hook, &job, t(0)).await
+        }
+    })
+    .await?;
+    // Each new parseable delivery, with the `run_at` of its template.
+    let mut run_at = std::collections::BTreeMap::new();
+    for (i, r) in results.into_iter().enumerate() {
+        let outcome = r.ctx("a racing insert_webhook_with_job")?;
+        ensure!(
+            outcome.is_new(),
+            "distinct keys must each be Inserted, got {outcome:?}"
+        );
+        if !unparseable(i) {
+            run_at.insert(outcome.id().0, t(i as i64 % 3));
+        }
+    }
+    let ids: BTreeSet<i64> = run_at.keys().copied().collect();
+    let jobs = claim_all(&*cx.store, 2).await?;
+    let mut named = Vec::new();
+    for job in &jobs {
+        ensure_eq!(job.kind.as_str(), "process_webhook", "a queued job's kind");
+        let these: Vec<i64> = match (job.payload.get("webhook"), job.payload.get("webhooks")) {
+            (Some(one), None) => one.as_i64().into_iter().collect(),
+            (None, Some(many)) => {
+                let many: Vec<i64> = many
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(serde_json::Value::as_i64)
+                    .collect();
+                ensure!(
+                    many.len() >= 2,
+                    "a group job must name two or more deliveries: {job:?}"
+                );
+                many
+            }
+            _ => return Err(Failure(format!("a job naming no delivery: {job:?}"))),
+        };
+        let earliest = these.iter().filter_map(|id| run_at.get(id)).min();
+        ensure!(
+            earliest == Some(&job.run_at),
+            "a job runs at the earliest run_at of the deliveries it names ({earliest:?}): {job:?}"
+        );
+        named.extend(these);
+    }
+    ensure_eq!(
+        named.len(),
+        ids.len(),
+        "deliveries named by the jobs, counting repeats (each new parseable one exactly once)"
+    );
+    ensure_eq!(
+        named.into_iter().collect::<BTreeSet<_>>(),
+        ids,
+        "the deliveries the jobs name"
+    );
+    Ok(())
+}
+
 pub(super) async fn get_and_mark_many(cx: Cx) -> CheckResult {
     let s = &*cx.store;
     ensure_eq!(

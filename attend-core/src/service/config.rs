@@ -202,6 +202,14 @@ pub struct WorkerOptions {
     /// other jobs run one per task. Webhook processing is mostly waiting for storage round
     /// trips, and concurrent tasks' writes share group commits.
     pub batch: usize,
+    /// Acknowledgements first: while at least this many webhook deliveries of this process
+    /// are waiting for their commit (a burst), the worker takes on at most one batch (16
+    /// deliveries) at a time instead of [`batch`](Self::batch), leaving CPU and the
+    /// database's writer to the receiver, which must answer Zoom within 3 seconds. It never
+    /// stops: processing goes on, more slowly, until the burst passes, and then at full
+    /// capacity. Default 16; `0` never yields. Measured in BENCHMARKS.md ("Acknowledgements
+    /// first during a burst").
+    pub yield_to_ingest: usize,
     /// Backoff of failed jobs. Default 10 s doubling to 1 h, 20 % jitter.
     pub backoff: Backoff,
     /// Attempts before a job is dead. Default 8.
@@ -219,6 +227,7 @@ impl Default for WorkerOptions {
             poll_interval: Duration::from_secs(1),
             lease: Duration::from_secs(5 * 60),
             batch: 64,
+            yield_to_ingest: 16,
             backoff: Backoff::default(),
             max_attempts: 8,
             sweep_interval: Duration::from_secs(60),
@@ -571,6 +580,7 @@ impl AttendBuilder {
             join_link_ttl: chrono::TimeDelta::from_std(self.join_link_ttl)
                 .unwrap_or(chrono::TimeDelta::days(30)),
             roster_cache: super::roster_cache::RosterCache::new(self.roster_cache_rows),
+            ingesting: std::sync::atomic::AtomicUsize::new(0),
             progress: Default::default(),
             registration_locks: Default::default(),
         }))

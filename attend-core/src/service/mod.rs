@@ -134,6 +134,9 @@ pub(crate) struct Inner {
     pub(crate) webhook_body_limit: usize,
     pub(crate) join_link_ttl: TimeDelta,
     pub(crate) roster_cache: roster_cache::RosterCache,
+    /// Webhook deliveries of this process waiting for their commit now (the receiver's load,
+    /// which the worker yields to: `WorkerOptions::yield_to_ingest`).
+    pub(crate) ingesting: std::sync::atomic::AtomicUsize,
     pub(crate) progress: Mutex<HashMap<MeetingId, watch::Sender<RegistrationProgress>>>,
     pub(crate) registration_locks: Mutex<HashMap<MeetingId, Arc<tokio::sync::Mutex<()>>>>,
 }

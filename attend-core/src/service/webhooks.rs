@@ -1,6 +1,7 @@
 //! Webhook ingest (the 3-second path) and processing (after the ack).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -17,6 +18,23 @@ use crate::zoom::{
 
 use super::jobs::Job;
 use super::{Attend, ServiceError, WebhookAck};
+
+/// Counts a delivery waiting for its commit in [`Inner::ingesting`](super::Inner) while it
+/// lives (also when the request is dropped mid-wait).
+struct Ingesting<'a>(&'a AtomicUsize);
+
+impl<'a> Ingesting<'a> {
+    fn count(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for Ingesting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 /// What [`Attend::process_pending`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -98,6 +116,7 @@ impl Attend {
                     // (a duplicate or an unparseable delivery gets no job), so a crash after
                     // the commit cannot leave the delivery without a job.
                     let job = Job::process_webhook_template(now, self.inner.worker.max_attempts);
+                    let _waiting = Ingesting::count(&self.inner.ingesting);
                     let insert = self
                         .inner
                         .store
@@ -605,5 +624,34 @@ enum ApplyError {
 impl From<ServiceError> for ApplyError {
     fn from(err: ServiceError) -> Self {
         ApplyError::Service(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::Ingesting;
+
+    #[tokio::test]
+    async fn a_delivery_is_counted_while_it_waits_and_not_after() {
+        let counter = AtomicUsize::new(0);
+        let first = Ingesting::count(&counter);
+        {
+            let _second = Ingesting::count(&counter);
+            assert_eq!(counter.load(Ordering::Relaxed), 2);
+        }
+        assert_eq!(counter.load(Ordering::Relaxed), 1);
+        // A request dropped while it waits for its commit gives its count back too.
+        let waiting = async {
+            let _third = Ingesting::count(&counter);
+            std::future::pending::<()>().await;
+        };
+        let gave_up = tokio::time::timeout(Duration::from_millis(5), waiting).await;
+        assert!(gave_up.is_err());
+        assert_eq!(counter.load(Ordering::Relaxed), 1);
+        drop(first);
+        assert_eq!(counter.load(Ordering::Relaxed), 0);
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -82,6 +83,17 @@ impl Work {
     }
 }
 
+/// The worker's capacity now (see [`Work::weight`]): `batch`, or at most one batch of
+/// deliveries ([`WEBHOOK_BATCH`]) while at least `yield_at` deliveries wait for their commit
+/// (`yield_at` 0: never). Acknowledgements come first during a burst; processing goes on.
+fn worker_capacity(batch: usize, yield_at: usize, ingesting: usize) -> usize {
+    if yield_at > 0 && ingesting >= yield_at {
+        batch.min(WEBHOOK_BATCH)
+    } else {
+        batch
+    }
+}
+
 /// What a job handler decided.
 pub(crate) enum JobOutcome {
     /// Finished.
@@ -119,7 +131,6 @@ impl Attend {
             rand::random::<u32>()
         );
         let poll = self.inner.worker.poll_interval;
-        let capacity = self.inner.worker.batch;
         let sweep_every = self.inner.worker.sweep_interval;
         tokio::pin!(shutdown);
         let mut running: JoinSet<JobRunReport> = JoinSet::new();
@@ -160,6 +171,11 @@ impl Attend {
                     }
                 }
             }
+            let capacity = worker_capacity(
+                self.inner.worker.batch,
+                self.inner.worker.yield_to_ingest,
+                self.inner.ingesting.load(Ordering::Relaxed),
+            );
             let free = capacity.saturating_sub(busy);
             let mut claimed = 0;
             if free > 0 && !claim_unseen {
@@ -591,5 +607,24 @@ impl Attend {
                 warn!(error = %err, "could not mark the webhook failed");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WEBHOOK_BATCH, worker_capacity};
+
+    #[test]
+    fn the_worker_yields_to_a_burst_of_deliveries_but_never_stops() {
+        // Quiet, or below the threshold: the whole capacity.
+        assert_eq!(worker_capacity(64, 16, 0), 64);
+        assert_eq!(worker_capacity(64, 16, 15), 64);
+        // A burst: one batch at a time, never nothing.
+        assert_eq!(worker_capacity(64, 16, 16), WEBHOOK_BATCH);
+        assert_eq!(worker_capacity(64, 16, 10_000), WEBHOOK_BATCH);
+        // A capacity already below one batch stays as configured.
+        assert_eq!(worker_capacity(4, 16, 100), 4);
+        // 0: never yields.
+        assert_eq!(worker_capacity(64, 0, 10_000), 64);
     }
 }

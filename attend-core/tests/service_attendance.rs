@@ -315,24 +315,23 @@ async fn duplicated_and_shuffled_deliveries_give_the_same_roster_as_one_in_order
     }
 }
 
-/// The worker processes claimed `process_webhook` jobs in batches (shared reads, one insert
-/// of all their events); lifecycle events in the same claim go one by one. The outcome must
-/// be the one of processing each delivery alone, duplicates and any order included.
-#[tokio::test]
-async fn the_workers_batches_give_the_same_rosters_as_one_by_one_processing() {
+/// Plays the same class twice with the same chaos seed, once processed delivery by delivery
+/// and once by `processing`: every delivery must end processed, and each instance's roster
+/// must be the same (and final) both ways and match the scenario's expectations.
+async fn same_rosters_as_one_by_one(chaos: u64, processing: Processing) {
     let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
-    let alone = class_processed(no_reports(), start, Some(11), Processing::OneByOne).await;
+    let alone = class_processed(no_reports(), start, Some(chaos), Processing::OneByOne).await;
     let alone_rosters = instance_rosters(&alone).await;
-    let batched = class_processed(no_reports(), start, Some(11), Processing::Jobs).await;
-    let waiting = batched
+    let other = class_processed(no_reports(), start, Some(chaos), processing).await;
+    let waiting = other
         .w
         .store
         .list_unprocessed_webhooks(Utc::now() + TimeDelta::days(1), 10)
         .await
         .unwrap();
     assert!(waiting.is_empty(), "every delivery processed: {waiting:?}");
-    let rosters = instance_rosters(&batched).await;
-    check_against_expectations(&batched, &rosters);
+    let rosters = instance_rosters(&other).await;
+    check_against_expectations(&other, &rosters);
     assert_eq!(rosters.len(), alone_rosters.len());
     for (a, b) in alone_rosters.iter().zip(&rosters) {
         assert_eq!(a.roster, b.roster);
@@ -343,31 +342,19 @@ async fn the_workers_batches_give_the_same_rosters_as_one_by_one_processing() {
     }
 }
 
+/// The worker processes claimed `process_webhook` jobs in batches (shared reads, one insert
+/// of all their events); lifecycle events in the same claim go one by one. The outcome must
+/// be the one of processing each delivery alone, duplicates and any order included.
+#[tokio::test]
+async fn the_workers_batches_give_the_same_rosters_as_one_by_one_processing() {
+    same_rosters_as_one_by_one(11, Processing::Jobs).await;
+}
+
 /// A `process_webhooks` job (one per group commit on a store that groups its writes) must
 /// give the rosters of processing each delivery alone, whatever the order it names them in.
 #[tokio::test]
 async fn a_group_job_gives_the_same_rosters_as_one_by_one_processing() {
-    let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
-    let alone = class_processed(no_reports(), start, Some(5), Processing::OneByOne).await;
-    let alone_rosters = instance_rosters(&alone).await;
-    let grouped = class_processed(no_reports(), start, Some(5), Processing::GroupJob).await;
-    let waiting = grouped
-        .w
-        .store
-        .list_unprocessed_webhooks(Utc::now() + TimeDelta::days(1), 10)
-        .await
-        .unwrap();
-    assert!(waiting.is_empty(), "every delivery processed: {waiting:?}");
-    let rosters = instance_rosters(&grouped).await;
-    check_against_expectations(&grouped, &rosters);
-    assert_eq!(rosters.len(), alone_rosters.len());
-    for (a, b) in alone_rosters.iter().zip(&rosters) {
-        assert_eq!(a.roster, b.roster);
-        assert_eq!(a.unmatched, b.unmatched);
-        assert_eq!(a.summary, b.summary);
-        assert_eq!(a.window, b.window);
-        assert_eq!(b.state, InstanceState::Final);
-    }
+    same_rosters_as_one_by_one(5, Processing::GroupJob).await;
 }
 
 #[tokio::test]

@@ -258,8 +258,9 @@ fn insert_rows_together(
     many: &[&PendingDelivery],
 ) -> Result<Vec<WebhookInsert>, DieselStoreError> {
     use std::collections::HashMap;
-    // One statement each: a group holds at most `MAX_GROUP` (256) members, so 7 (deliveries)
-    // or 9 (jobs) parameters per row stay far below PostgreSQL's 65,535.
+    // One statement: a group holds at most `MAX_GROUP` (256) members, so 7 parameters per
+    // row stay far below PostgreSQL's 65,535 (and so do the jobs' 9 per row, in
+    // `insert_deliveries`).
     let rows: Vec<&NewWebhookRow> = many.iter().map(|d| &d.row).collect();
     let inserted: Vec<(i64, String, String)> = diesel::insert_into(w::table)
         .values(rows)

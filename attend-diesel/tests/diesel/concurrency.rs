@@ -280,6 +280,18 @@ fn webhook_job(kind: &str) -> WebhookJob {
     WebhookJob::new(NewJob::new(kind, serde_json::Value::Null, t(0)), bind)
 }
 
+/// A parseable delivery of account `acct` under `dedupe_key`, received at `t(i)`.
+fn delivery(dedupe_key: &str, i: usize) -> NewWebhook {
+    NewWebhook {
+        account: AccountKey::new("acct"),
+        dedupe_key: dedupe_key.to_owned(),
+        event_type: "meeting.participant_joined".to_owned(),
+        received_at: t(i as i64),
+        body: b"{}".to_vec(),
+        unparseable: false,
+    }
+}
+
 /// Concurrent deliveries stored with their jobs, some of whose job inserts fail (a trigger
 /// refuses them): a failing member rolls back its group, and every member then runs alone,
 /// so each failing call stores neither delivery nor job, and every other call stores both.
@@ -306,14 +318,7 @@ async fn a_failed_job_insert_stores_neither(store: DieselStore) {
     for i in 0..60usize {
         let store = store.clone();
         tasks.spawn(async move {
-            let hook = NewWebhook {
-                account: AccountKey::new("acct"),
-                dedupe_key: format!("key-{i}"),
-                event_type: "meeting.participant_joined".to_owned(),
-                received_at: t(i as i64),
-                body: b"{}".to_vec(),
-                unparseable: false,
-            };
+            let hook = delivery(&format!("key-{i}"), i);
             let kind = if i % 5 == 0 {
                 "boom"
             } else {
@@ -383,13 +388,6 @@ async fn a_failed_job_insert_stores_neither_on_postgres() {
 /// named by exactly one job. Rounds of concurrent deliveries until a group job is seen (the
 /// first round nearly always has one; a round whose deliveries all committed alone has none).
 async fn concurrent_deliveries_share_a_job(store: DieselStore) {
-    fn one(template: NewJob, id: WebhookId) -> NewJob {
-        NewJob {
-            payload: serde_json::json!({ "webhook": id.0 }),
-            ..template
-        }
-        .with_dedupe_key(format!("webhook:{id}"))
-    }
     fn many(template: NewJob, ids: &[WebhookId]) -> NewJob {
         let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
         NewJob {
@@ -397,24 +395,13 @@ async fn concurrent_deliveries_share_a_job(store: DieselStore) {
             ..template
         }
     }
-    let job = WebhookJob::new(
-        NewJob::new("process_webhook", serde_json::Value::Null, t(0)),
-        one,
-    )
-    .with_group(many);
+    let job = webhook_job("process_webhook").with_group(many);
     for round in 0..10 {
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..64usize {
             let (store, job) = (store.clone(), job.clone());
             tasks.spawn(async move {
-                let hook = NewWebhook {
-                    account: AccountKey::new("acct"),
-                    dedupe_key: format!("round-{round}-{i}"),
-                    event_type: "meeting.participant_joined".to_owned(),
-                    received_at: t(i as i64),
-                    body: b"{}".to_vec(),
-                    unparseable: false,
-                };
+                let hook = delivery(&format!("round-{round}-{i}"), i);
                 store.insert_webhook_with_job(&hook, &job, t(0)).await
             });
         }

@@ -5,13 +5,17 @@
 mod service_support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use attend_core::attendance::Roster;
 use attend_core::model::{InstanceId, InstanceState, MatchedBy, MeetingId, Status, UserId};
 use attend_core::service::{MeetingPatch, PolicyPatch};
-use attend_core::store::{AttendanceStore, JobQueue, NewJob, WebhookInbox};
+use attend_core::store::{AttendanceStore, JobQueue, NewJob, WebhookInbox, WebhookStatus};
+use attend_core::testing::memory::MemoryStore;
 use attend_zoom_sim::{Connection, Identity, Person, Scenario, SimConfig, Timeline};
 use chrono::{DateTime, TimeDelta, Utc};
+use service_support::faulty::{FaultyStore, Write};
 use service_support::{Options, World};
 
 /// The user behind a synthetic registrant email (`u7@attend.lms.example` → `u7`).
@@ -355,6 +359,123 @@ async fn the_workers_batches_give_the_same_rosters_as_one_by_one_processing() {
 #[tokio::test]
 async fn a_group_job_gives_the_same_rosters_as_one_by_one_processing() {
     same_rosters_as_one_by_one(5, Processing::GroupJob).await;
+}
+
+/// A delivery whose processing keeps failing (its event cannot be stored) must not hold back
+/// the others of its `process_webhooks` job, nor those batched with it; when the job has used
+/// its attempts, that delivery alone is marked failed, with the reason.
+#[tokio::test]
+async fn a_dead_group_job_marks_only_its_failing_delivery_failed() {
+    let inner = MemoryStore::new();
+    let doomed = Arc::new(AtomicI64::new(-1));
+    let doom = doomed.clone();
+    let faulty = FaultyStore::new(inner.clone(), move |write| match write {
+        Write::ParticipantEvents(events) => events
+            .iter()
+            .any(|e| e.source.map(|s| s.0) == Some(doom.load(Ordering::SeqCst))),
+        Write::Registration(_) => false,
+    });
+    let w = World::with(Options {
+        store: Some(Arc::new(faulty)),
+        ..Options::default()
+    })
+    .await;
+    let users = w.add_students(14);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    w.attend.drain().await.unwrap();
+    let emails: Vec<String> = w
+        .zoom
+        .registrants(zoom_id)
+        .into_iter()
+        .map(|r| r.email)
+        .collect();
+    let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
+    let timeline = w
+        .zoom
+        .timeline(&Scenario::typical_class(zoom_id, &emails, start, 42))
+        .unwrap();
+    w.zoom.record(&timeline);
+    w.deliver_timeline(&timeline, None).await;
+
+    let now = w.now();
+    let stored = inner
+        .list_unprocessed_webhooks(now + TimeDelta::days(1), 100_000)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = stored.iter().map(|hook| hook.id.0).collect();
+    assert!(ids.len() > 2 * 16, "more than two batches: {}", ids.len());
+    // A participant event in the middle of the second batch.
+    let victim = stored
+        .iter()
+        .skip(20)
+        .find(|hook| hook.event_type == "meeting.participant_joined")
+        .expect("a join in the second batch")
+        .id;
+    doomed.store(victim.0, Ordering::SeqCst);
+    // The memory store queued one job per delivery: lease them away, so only the group job
+    // (as a grouping store queues it) runs.
+    inner
+        .claim_jobs("elsewhere", 100_000, TimeDelta::days(30), now)
+        .await
+        .unwrap();
+    inner
+        .enqueue_job(
+            &NewJob::new(
+                "process_webhooks",
+                serde_json::json!({ "job": "process_webhooks", "webhooks": ids }),
+                now,
+            )
+            .with_max_attempts(3),
+            now,
+        )
+        .await
+        .unwrap();
+
+    let first = w.attend.run_pending_jobs().await.unwrap();
+    assert!(first.failed >= 1, "the group job fails: {first:?}");
+    let after_first = inner
+        .get_webhooks(&stored.iter().map(|h| h.id).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let waiting: Vec<_> = after_first
+        .iter()
+        .filter(|h| h.status == WebhookStatus::Received)
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(
+        waiting,
+        vec![victim],
+        "every other delivery processed at the first attempt"
+    );
+
+    // The retries fail the same way, until the job is dead.
+    for _ in 0..10 {
+        w.advance(TimeDelta::hours(1));
+        w.attend.run_pending_jobs().await.unwrap();
+    }
+    let counts = inner.job_counts(Some("process_webhooks")).await.unwrap();
+    assert_eq!(
+        (counts.dead, counts.ready, counts.running),
+        (1, 0, 0),
+        "{counts:?}"
+    );
+    for hook in inner
+        .get_webhooks(&stored.iter().map(|h| h.id).collect::<Vec<_>>())
+        .await
+        .unwrap()
+    {
+        if hook.id == victim {
+            assert_eq!(hook.status, WebhookStatus::Failed, "{hook:?}");
+            let reason = hook.failure.as_deref().unwrap_or_default();
+            assert!(
+                reason.contains("unavailable") || reason.contains("storage"),
+                "{reason}"
+            );
+        } else {
+            assert_eq!(hook.status, WebhookStatus::Processed, "{hook:?}");
+        }
+    }
 }
 
 #[tokio::test]

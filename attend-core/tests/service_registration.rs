@@ -6,18 +6,13 @@ mod service_support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use attend_core::model::{MeetingId, RegistrationStatus, UserId};
+use attend_core::model::{RegistrationStatus, UserId};
 use attend_core::service::RegistrationOptions;
-use attend_core::store::{
-    AttendanceStore, Enqueued, ErasureSummary, HostUser, InstanceRecord, InstanceUpdate, Job,
-    JobCounts, JobId, JobQueue, JobState, JoinClick, ManualLink, MeetingRecord, MeetingStore,
-    NewJob, NewWebhook, Privacy, RawWebhook, RegistrationCounts, RegistrationRecord,
-    RegistrationStore, ReportRow, StoreError, StoreResult, StoredEvent, WebhookId, WebhookInbox,
-    WebhookInsert, WebhookJob, async_trait,
-};
+use attend_core::store::{HostUser, RegistrationStore};
 use attend_core::testing::memory::MemoryStore;
 use attend_zoom_sim::{CategoryLimit, Endpoint, RateLimits, SimConfig};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{TimeDelta, Utc};
+use service_support::faulty::{FaultyStore, Write};
 use service_support::{Options, World};
 
 #[tokio::test]
@@ -167,267 +162,19 @@ async fn a_registrant_created_before_a_crash_is_adopted_not_duplicated() {
     );
 }
 
-/// A store that fails (as unavailable) the first write recording a Zoom registrant: the
-/// process "crashes" between Zoom's answer and the local commit.
-#[derive(Clone)]
-struct CrashOnceStore {
-    inner: MemoryStore,
-    crashed: Arc<AtomicBool>,
-}
-
-#[async_trait]
-impl RegistrationStore for CrashOnceStore {
-    async fn ensure_pending_registration(
-        &self,
-        m: &MeetingId,
-        u: &UserId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<RegistrationRecord> {
-        self.inner.ensure_pending_registration(m, u, now).await
-    }
-    async fn update_registration(&self, r: &RegistrationRecord) -> StoreResult<()> {
-        if r.registrant_id.is_some() && !self.crashed.swap(true, Ordering::SeqCst) {
-            return Err(StoreError::unavailable(std::io::Error::other(
-                "process killed",
-            )));
-        }
-        self.inner.update_registration(r).await
-    }
-    async fn get_registration(
-        &self,
-        m: &MeetingId,
-        u: &UserId,
-    ) -> StoreResult<Option<RegistrationRecord>> {
-        self.inner.get_registration(m, u).await
-    }
-    async fn list_registrations(&self, m: &MeetingId) -> StoreResult<Vec<RegistrationRecord>> {
-        self.inner.list_registrations(m).await
-    }
-    async fn count_registrations(&self, m: &MeetingId) -> StoreResult<RegistrationCounts> {
-        self.inner.count_registrations(m).await
-    }
-    async fn find_registration_by_registrant_id(
-        &self,
-        m: &MeetingId,
-        r: &attend_core::model::RegistrantId,
-    ) -> StoreResult<Option<RegistrationRecord>> {
-        self.inner.find_registration_by_registrant_id(m, r).await
-    }
-    async fn find_registrations_by_email(
-        &self,
-        m: &MeetingId,
-        e: &str,
-    ) -> StoreResult<Vec<RegistrationRecord>> {
-        self.inner.find_registrations_by_email(m, e).await
-    }
-    async fn list_user_registrations(&self, u: &UserId) -> StoreResult<Vec<RegistrationRecord>> {
-        self.inner.list_user_registrations(u).await
-    }
-}
-
-#[async_trait]
-impl MeetingStore for CrashOnceStore {
-    async fn insert_meeting(&self, m: &MeetingRecord) -> StoreResult<()> {
-        self.inner.insert_meeting(m).await
-    }
-    async fn get_meeting(&self, id: &MeetingId) -> StoreResult<Option<MeetingRecord>> {
-        self.inner.get_meeting(id).await
-    }
-    async fn find_meeting(
-        &self,
-        a: &attend_core::model::AccountKey,
-        z: attend_core::model::ZoomMeetingId,
-    ) -> StoreResult<Option<MeetingRecord>> {
-        self.inner.find_meeting(a, z).await
-    }
-    async fn find_meetings_by_zoom_id(
-        &self,
-        z: attend_core::model::ZoomMeetingId,
-    ) -> StoreResult<Vec<MeetingRecord>> {
-        self.inner.find_meetings_by_zoom_id(z).await
-    }
-    async fn list_meetings(
-        &self,
-        g: Option<&attend_core::model::GroupKey>,
-    ) -> StoreResult<Vec<MeetingRecord>> {
-        self.inner.list_meetings(g).await
-    }
-    async fn update_meeting(&self, m: &MeetingRecord) -> StoreResult<()> {
-        self.inner.update_meeting(m).await
-    }
-}
-
-#[async_trait]
-impl WebhookInbox for CrashOnceStore {
-    async fn insert_webhook(&self, w: &NewWebhook) -> StoreResult<WebhookInsert> {
-        self.inner.insert_webhook(w).await
-    }
-    async fn insert_webhook_with_job(
-        &self,
-        w: &NewWebhook,
-        job: &WebhookJob,
-        now: DateTime<Utc>,
-    ) -> StoreResult<WebhookInsert> {
-        self.inner.insert_webhook_with_job(w, job, now).await
-    }
-    async fn get_webhook(&self, id: WebhookId) -> StoreResult<Option<RawWebhook>> {
-        self.inner.get_webhook(id).await
-    }
-    async fn mark_webhook_processed(&self, id: WebhookId, now: DateTime<Utc>) -> StoreResult<()> {
-        self.inner.mark_webhook_processed(id, now).await
-    }
-    async fn mark_webhook_failed(
-        &self,
-        id: WebhookId,
-        r: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        self.inner.mark_webhook_failed(id, r, now).await
-    }
-    async fn mark_webhook_unparseable(
-        &self,
-        id: WebhookId,
-        r: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        self.inner.mark_webhook_unparseable(id, r, now).await
-    }
-    async fn list_unprocessed_webhooks(
-        &self,
-        b: DateTime<Utc>,
-        l: usize,
-    ) -> StoreResult<Vec<RawWebhook>> {
-        self.inner.list_unprocessed_webhooks(b, l).await
-    }
-    async fn purge_webhook_bodies(&self, o: DateTime<Utc>) -> StoreResult<u64> {
-        self.inner.purge_webhook_bodies(o).await
-    }
-}
-
-#[async_trait]
-impl AttendanceStore for CrashOnceStore {
-    async fn upsert_instance(&self, u: &InstanceUpdate) -> StoreResult<InstanceRecord> {
-        self.inner.upsert_instance(u).await
-    }
-    async fn finalize_instance(
-        &self,
-        u: &attend_core::model::InstanceId,
-        at: DateTime<Utc>,
-    ) -> StoreResult<InstanceRecord> {
-        self.inner.finalize_instance(u, at).await
-    }
-    async fn get_instance(
-        &self,
-        u: &attend_core::model::InstanceId,
-    ) -> StoreResult<Option<InstanceRecord>> {
-        self.inner.get_instance(u).await
-    }
-    async fn list_instances(&self, m: &MeetingId) -> StoreResult<Vec<InstanceRecord>> {
-        self.inner.list_instances(m).await
-    }
-    async fn insert_participant_events(&self, e: &[StoredEvent]) -> StoreResult<u64> {
-        self.inner.insert_participant_events(e).await
-    }
-    async fn list_participant_events(
-        &self,
-        i: &attend_core::model::InstanceId,
-    ) -> StoreResult<Vec<StoredEvent>> {
-        self.inner.list_participant_events(i).await
-    }
-    async fn replace_report_rows(
-        &self,
-        m: &MeetingId,
-        i: &attend_core::model::InstanceId,
-        r: &[ReportRow],
-    ) -> StoreResult<()> {
-        self.inner.replace_report_rows(m, i, r).await
-    }
-    async fn list_report_rows(
-        &self,
-        i: &attend_core::model::InstanceId,
-    ) -> StoreResult<Vec<ReportRow>> {
-        self.inner.list_report_rows(i).await
-    }
-    async fn upsert_manual_link(&self, l: &ManualLink) -> StoreResult<()> {
-        self.inner.upsert_manual_link(l).await
-    }
-    async fn list_manual_links(&self, m: &MeetingId) -> StoreResult<Vec<ManualLink>> {
-        self.inner.list_manual_links(m).await
-    }
-    async fn record_join_click(&self, c: &JoinClick) -> StoreResult<()> {
-        self.inner.record_join_click(c).await
-    }
-    async fn list_join_clicks(&self, m: &MeetingId) -> StoreResult<Vec<JoinClick>> {
-        self.inner.list_join_clicks(m).await
-    }
-}
-
-#[async_trait]
-impl JobQueue for CrashOnceStore {
-    async fn enqueue_job(&self, j: &NewJob, now: DateTime<Utc>) -> StoreResult<Enqueued> {
-        self.inner.enqueue_job(j, now).await
-    }
-    async fn get_job(&self, id: JobId) -> StoreResult<Option<Job>> {
-        self.inner.get_job(id).await
-    }
-    async fn claim_jobs(
-        &self,
-        w: &str,
-        l: usize,
-        lease: TimeDelta,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<Job>> {
-        self.inner.claim_jobs(w, l, lease, now).await
-    }
-    async fn complete_job(&self, id: JobId, w: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        self.inner.complete_job(id, w, now).await
-    }
-    async fn fail_job(
-        &self,
-        id: JobId,
-        w: &str,
-        e: &str,
-        r: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<JobState> {
-        self.inner.fail_job(id, w, e, r, now).await
-    }
-    async fn defer_job(
-        &self,
-        id: JobId,
-        w: &str,
-        r: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        self.inner.defer_job(id, w, r, now).await
-    }
-    async fn release_jobs(&self, w: &str, k: &[JobId], now: DateTime<Utc>) -> StoreResult<u64> {
-        self.inner.release_jobs(w, k, now).await
-    }
-    async fn job_counts(&self, k: Option<&str>) -> StoreResult<JobCounts> {
-        self.inner.job_counts(k).await
-    }
-    async fn purge_finished_jobs(&self, o: DateTime<Utc>) -> StoreResult<u64> {
-        self.inner.purge_finished_jobs(o).await
-    }
-}
-
-#[async_trait]
-impl Privacy for CrashOnceStore {
-    async fn erase_user(&self, u: &UserId, e: &[String]) -> StoreResult<ErasureSummary> {
-        self.inner.erase_user(u, e).await
-    }
-}
-
 #[tokio::test]
 async fn a_crash_between_zoom_and_the_local_commit_recovers_without_a_duplicate() {
+    // The first write recording a Zoom registrant fails: the process "crashes" between
+    // Zoom's answer and the local commit.
     let inner = MemoryStore::new();
-    let crashing = CrashOnceStore {
-        inner: inner.clone(),
-        crashed: Arc::new(AtomicBool::new(false)),
-    };
+    let crashed = Arc::new(AtomicBool::new(false));
+    let crash = crashed.clone();
+    let crashing = FaultyStore::new(inner.clone(), move |write| {
+        matches!(write, Write::Registration(r) if r.registrant_id.is_some())
+            && !crash.swap(true, Ordering::SeqCst)
+    });
     let w = World::with(Options {
-        store: Some(Arc::new(crashing.clone())),
+        store: Some(Arc::new(crashing)),
         ..Options::default()
     })
     .await;
@@ -437,7 +184,7 @@ async fn a_crash_between_zoom_and_the_local_commit_recovers_without_a_duplicate(
     // The run "crashes" after Zoom created the registrant.
     let first = w.attend.register_users(&m.id, &users).await;
     assert!(first.is_err(), "the crash surfaces as an error: {first:?}");
-    assert!(crashing.crashed.load(Ordering::SeqCst));
+    assert!(crashed.load(Ordering::SeqCst));
     assert_eq!(w.zoom.registrants(zoom_id).len(), 1, "Zoom has it");
     let row = inner
         .get_registration(&m.id, &users[0])

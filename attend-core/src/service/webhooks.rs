@@ -250,7 +250,8 @@ impl Attend {
     /// Processes the deliveries of one `process_webhooks` job (a group commit's deliveries):
     /// in batches of [`WEBHOOK_BATCH`](super::worker::WEBHOOK_BATCH)
     /// ([`process_webhook_batch`](Self::process_webhook_batch)), then what a batch leaves
-    /// aside one by one. A delivery that fails does not stop the others.
+    /// aside one by one; a batch that fails is processed one by one as a whole. A delivery
+    /// that fails does not stop the others.
     ///
     /// # Errors
     /// The first failure, once every other delivery was tried: the job is retried, and a
@@ -261,8 +262,14 @@ impl Attend {
     ) -> Result<(), ServiceError> {
         let mut first_error = None;
         for chunk in ids.chunks(super::worker::WEBHOOK_BATCH) {
-            let outcome = self.process_webhook_batch(chunk).await?;
-            for id in outcome.one_by_one {
+            let one_by_one = match self.process_webhook_batch(chunk).await {
+                Ok(outcome) => outcome.one_by_one,
+                Err(err) => {
+                    debug!(error = %err, "batch processing failed; processing one by one");
+                    chunk.to_vec()
+                }
+            };
+            for id in one_by_one {
                 if let Err(err) = self.process_webhook(id).await {
                     warn!(webhook = %id, error = %err, "webhook processing failed");
                     first_error.get_or_insert(err);

@@ -41,6 +41,9 @@ enum Processing {
     /// that groups its commits queues it (the memory store queues a job per delivery: those
     /// are leased away first, so only the group job runs).
     GroupJob,
+    /// As `GroupJob`, but one `process_webhooks` job per 3 deliveries (small group commits),
+    /// which the worker runs several to a batch.
+    SmallGroupJobs,
 }
 
 async fn class(options: Options, start: DateTime<Utc>, chaos: Option<u64>) -> Class {
@@ -80,7 +83,7 @@ async fn class_processed(
                 break;
             }
         },
-        Processing::GroupJob => {
+        Processing::GroupJob | Processing::SmallGroupJobs => {
             let now = w.now();
             let mut ids: Vec<i64> = w
                 .store
@@ -102,21 +105,28 @@ async fn class_processed(
                 ids.len(),
                 "one job per delivery in the memory store"
             );
-            w.store
-                .enqueue_job(
-                    &NewJob::new(
-                        "process_webhooks",
-                        serde_json::json!({ "job": "process_webhooks", "webhooks": ids }),
+            let size = match processing {
+                Processing::SmallGroupJobs => 3,
+                _ => ids.len(),
+            };
+            for group in ids.chunks(size) {
+                w.store
+                    .enqueue_job(
+                        &NewJob::new(
+                            "process_webhooks",
+                            serde_json::json!({ "job": "process_webhooks", "webhooks": group }),
+                            now,
+                        ),
                         now,
-                    ),
-                    now,
-                )
-                .await
-                .unwrap();
-            // The group job, then the jobs its deliveries queued (finalizing the instances).
+                    )
+                    .await
+                    .unwrap();
+            }
+            // The group jobs, then the jobs their deliveries queued (finalizing the instances).
             let report = w.attend.run_pending_jobs().await.unwrap();
             assert_eq!(report.failed, 0, "no job fails: {report:?}");
-            assert!(report.completed >= 1, "{report:?}");
+            let groups = ids.len().div_ceil(size) as u64;
+            assert!(report.completed >= groups, "{report:?}");
         }
     }
     Class {
@@ -359,6 +369,13 @@ async fn the_workers_batches_give_the_same_rosters_as_one_by_one_processing() {
 #[tokio::test]
 async fn a_group_job_gives_the_same_rosters_as_one_by_one_processing() {
     same_rosters_as_one_by_one(5, Processing::GroupJob).await;
+}
+
+/// Small `process_webhooks` jobs (3 deliveries each), run several to a batch by the worker,
+/// must give the rosters of processing each delivery alone.
+#[tokio::test]
+async fn small_group_jobs_batched_together_give_the_same_rosters_as_one_by_one_processing() {
+    same_rosters_as_one_by_one(7, Processing::SmallGroupJobs).await;
 }
 
 /// A delivery whose processing keeps failing (its event cannot be stored) must not hold back

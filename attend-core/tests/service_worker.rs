@@ -3,13 +3,17 @@
 
 mod service_support;
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use attend_core::model::InstanceState;
 use attend_core::service::WorkerOptions;
-use attend_core::store::JobQueue;
+use attend_core::store::{JobQueue, WebhookInbox};
+use attend_core::testing::memory::MemoryStore;
 use attend_zoom_sim::{Connection, Person, Scenario};
 use chrono::TimeDelta;
+use service_support::faulty::FaultyStore;
 use service_support::{Options, World};
 
 /// A world whose worker polls every 20 ms and runs up to `batch` jobs at once.
@@ -134,6 +138,85 @@ async fn jobs_leased_by_a_claim_whose_answer_was_lost_still_run() {
         let record = roster.record(&user.into()).unwrap();
         assert_eq!(record.attended_seconds, 3600, "{user}");
     }
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), worker)
+        .await
+        .expect("the worker stops on shutdown")
+        .unwrap();
+}
+
+/// Deliveries arriving one at a time, a few milliseconds apart, are processed in a few
+/// gathered claims (`WorkerOptions::gather`), not in a claim (and a round of reads and
+/// writes) for every few deliveries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_arriving_one_at_a_time_are_processed_in_gathered_claims() {
+    let inner = MemoryStore::new();
+    let store = FaultyStore::new(inner.clone(), |_| false);
+    let claims = store.working_claims.clone();
+    let w = World::with(Options {
+        store: Some(Arc::new(store)),
+        customize: Some(Box::new(|b| {
+            b.worker(WorkerOptions {
+                poll_interval: Duration::from_millis(20),
+                gather: Duration::from_millis(200),
+                ..WorkerOptions::default()
+            })
+        })),
+        ..Options::default()
+    })
+    .await;
+    let users = w.add_students(14);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    w.attend.drain().await.unwrap();
+    let emails: Vec<String> = w
+        .zoom
+        .registrants(zoom_id)
+        .into_iter()
+        .map(|r| r.email)
+        .collect();
+    let start = service_support::whole_seconds(w.now() - TimeDelta::hours(3));
+    let timeline = w
+        .zoom
+        .timeline(&Scenario::typical_class(zoom_id, &emails, start, 42))
+        .unwrap();
+    w.zoom.record(&timeline);
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(w.attend.clone().run_worker(async {
+        let _ = stopped.await;
+    }));
+    let before = claims.load(Ordering::SeqCst);
+    for event in &timeline.events {
+        w.deliver(&event.body).await.expect("acknowledged");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let waiting = inner
+                .list_unprocessed_webhooks(w.now() + TimeDelta::days(1), 10)
+                .await
+                .unwrap();
+            if waiting.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("every delivery processed");
+    let deliveries = timeline.events.len();
+    let used = claims.load(Ordering::SeqCst) - before;
+    assert!(deliveries >= 40, "{deliveries}");
+    // Without gathering, about one claim per poll interval (20 ms) while deliveries arrive:
+    // 15 to 20 here; with it, one per 200 ms.
+    assert!(
+        used <= deliveries / 10,
+        "{used} claims for {deliveries} deliveries"
+    );
+    let roster = w.attend.attendance(&m.id, None).await.unwrap().roster;
+    assert!(roster.summary.present > 0, "{:?}", roster.summary);
 
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(10), worker)

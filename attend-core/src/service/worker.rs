@@ -11,7 +11,7 @@ use tracing::{Instrument, debug, info_span, warn};
 
 use crate::store::{Backoff, Job as StoredJob, JobId, JobState, WebhookId, WebhookStatus};
 
-use super::jobs::{Job, PROCESS_WEBHOOK};
+use super::jobs::{Job, PROCESS_WEBHOOK, PROCESS_WEBHOOKS};
 use super::{Attend, JobRunReport, ServiceError};
 
 /// The outcome of a job as written to the queue.
@@ -24,10 +24,10 @@ enum Record {
     },
 }
 
-/// The most `process_webhook` jobs processed together as one batch
-/// ([`Attend::process_webhook_batch`]). A claim's webhook jobs are split into batches of at
-/// most this many, each run as one task; a `process_webhooks` job's deliveries are processed
-/// in batches of this many, one after the other.
+/// The most deliveries processed together as one batch ([`Attend::process_webhook_batch`]).
+/// A claim's webhook jobs are split into batches of at most this many deliveries, each run as
+/// one task; a larger `process_webhooks` job's deliveries are processed in batches of this
+/// many, one after the other.
 pub(super) const WEBHOOK_BATCH: usize = 16;
 
 /// One task's share of a claim.
@@ -35,33 +35,53 @@ enum Work {
     /// Any job, run on its own, with its weight: the deliveries a `process_webhooks` job
     /// names, 1 for any other job.
     One(StoredJob, usize),
-    /// `process_webhook` jobs (with the delivery each names), processed together.
-    Webhooks(Vec<(StoredJob, WebhookId)>),
+    /// Webhook jobs (`process_webhook`, or `process_webhooks` naming at most
+    /// [`WEBHOOK_BATCH`] deliveries), each with the deliveries it names, processed together.
+    Webhooks(Vec<(StoredJob, Vec<WebhookId>)>),
 }
 
 impl Work {
-    /// Splits claimed jobs into tasks: `process_webhook` jobs in batches of up to
-    /// [`WEBHOOK_BATCH`], every other job alone.
+    /// Splits claimed jobs into tasks: webhook jobs in batches of up to [`WEBHOOK_BATCH`]
+    /// deliveries (a job's deliveries never split between batches), a `process_webhooks` job
+    /// naming more than that alone, every other job alone.
     fn split(jobs: Vec<StoredJob>) -> Vec<Work> {
         let mut work = Vec::new();
-        let mut webhooks = Vec::new();
-        for job in jobs {
-            match Job::from_payload(&job.payload) {
-                Ok(Job::ProcessWebhook { webhook }) => webhooks.push((job, webhook)),
-                Ok(Job::ProcessWebhooks { webhooks: ids }) => {
+        let mut batch: Vec<(StoredJob, Vec<WebhookId>)> = Vec::new();
+        let mut in_batch = 0usize;
+        let close = |batch: &mut Vec<(StoredJob, Vec<WebhookId>)>, work: &mut Vec<Work>| {
+            let mut jobs = std::mem::take(batch);
+            match jobs.len() {
+                0 => {}
+                1 => {
+                    let (job, ids) = jobs.remove(0);
                     work.push(Work::One(job, ids.len().max(1)));
                 }
-                _ => work.push(Work::One(job, 1)),
+                _ => work.push(Work::Webhooks(jobs)),
             }
+        };
+        for job in jobs {
+            let ids = match Job::from_payload(&job.payload) {
+                Ok(Job::ProcessWebhook { webhook }) => vec![webhook],
+                Ok(Job::ProcessWebhooks { webhooks }) if webhooks.len() <= WEBHOOK_BATCH => {
+                    webhooks
+                }
+                Ok(Job::ProcessWebhooks { webhooks }) => {
+                    work.push(Work::One(job, webhooks.len()));
+                    continue;
+                }
+                _ => {
+                    work.push(Work::One(job, 1));
+                    continue;
+                }
+            };
+            if in_batch + ids.len() > WEBHOOK_BATCH {
+                close(&mut batch, &mut work);
+                in_batch = 0;
+            }
+            in_batch += ids.len();
+            batch.push((job, ids));
         }
-        while !webhooks.is_empty() {
-            let rest = webhooks.split_off(webhooks.len().min(WEBHOOK_BATCH));
-            let mut batch = std::mem::replace(&mut webhooks, rest);
-            work.push(match batch.len() {
-                1 => Work::One(batch.remove(0).0, 1),
-                _ => Work::Webhooks(batch),
-            });
-        }
+        close(&mut batch, &mut work);
         work
     }
 
@@ -78,7 +98,7 @@ impl Work {
     fn weight(&self) -> usize {
         match self {
             Work::One(_, weight) => *weight,
-            Work::Webhooks(jobs) => jobs.len(),
+            Work::Webhooks(jobs) => jobs.iter().map(|(_, ids)| ids.len().max(1)).sum(),
         }
     }
 }
@@ -131,6 +151,9 @@ impl Attend {
             rand::random::<u32>()
         );
         let poll = self.inner.worker.poll_interval;
+        let gather = self.inner.worker.gather;
+        // No claim before this instant (see `WorkerOptions::gather`).
+        let mut next_claim = tokio::time::Instant::now();
         let sweep_every = self.inner.worker.sweep_interval;
         tokio::pin!(shutdown);
         let mut running: JoinSet<JobRunReport> = JoinSet::new();
@@ -178,11 +201,17 @@ impl Attend {
             );
             let free = capacity.saturating_sub(busy);
             let mut claimed = 0;
-            if free > 0 && !claim_unseen {
-                match self.claim(&worker, (free / job_weight).max(1)).await {
+            // Claims held back until `next_claim` (see `WorkerOptions::gather`).
+            let held = tokio::time::Instant::now() < next_claim;
+            if free > 0 && !claim_unseen && !held {
+                let asked = (free / job_weight).max(1);
+                match self.claim(&worker, asked).await {
                     Ok(jobs) => {
                         outage = 0;
                         claimed = jobs.len();
+                        if claimed < asked {
+                            next_claim = tokio::time::Instant::now() + gather;
+                        }
                         let mut weight = 0;
                         for work in Work::split(jobs) {
                             let this = self.clone();
@@ -206,10 +235,13 @@ impl Attend {
                     }
                 }
             }
+            let gathering = next_claim.saturating_duration_since(tokio::time::Instant::now());
             let wait = if outage > 0 {
                 poll.saturating_mul(outage.min(30))
-            } else if claimed > 0 {
-                Duration::ZERO
+            } else if claimed > 0 || (held && free > 0) {
+                // After a full claim at once; after one that drained the queue (or while
+                // waiting since), when `gather` has passed.
+                gathering
             } else {
                 poll
             };
@@ -339,18 +371,22 @@ impl Attend {
         }
     }
 
-    /// Runs claimed `process_webhook` jobs as one batch
-    /// ([`process_webhook_batch`](Self::process_webhook_batch)) and completes the finished
-    /// ones with one write. Deliveries the batch leaves aside, and every job of a batch that
-    /// failed (storage), run one by one through [`run_job`](Self::run_job), which retries and
-    /// records failures as for any job. Each delivery is processed as it would be alone: the
-    /// batch only shares reads and writes.
+    /// Runs claimed webhook jobs as one batch of their deliveries
+    /// ([`process_webhook_batch`](Self::process_webhook_batch)) and completes, with one
+    /// write, the jobs whose deliveries all finished. A job with a delivery the batch leaves
+    /// aside, and every job of a batch that failed (storage), runs on its own through
+    /// [`run_job`](Self::run_job), which skips what is processed, retries and records
+    /// failures as for any job. Each delivery is processed as it would be alone: the batch
+    /// only shares reads and writes.
     async fn run_webhook_jobs(
         &self,
-        jobs: Vec<(StoredJob, WebhookId)>,
+        jobs: Vec<(StoredJob, Vec<WebhookId>)>,
         worker: &str,
     ) -> JobRunReport {
-        let ids: Vec<WebhookId> = jobs.iter().map(|(_, webhook)| *webhook).collect();
+        let ids: Vec<WebhookId> = jobs
+            .iter()
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect();
         let span = info_span!("attend.webhook.batch", deliveries = ids.len());
         let outcome = match self.process_webhook_batch(&ids).instrument(span).await {
             Ok(outcome) => outcome,
@@ -366,14 +402,25 @@ impl Attend {
         let finished: HashSet<WebhookId> = outcome.finished.into_iter().collect();
         let (done, rest): (Vec<_>, Vec<_>) = jobs
             .into_iter()
-            .partition(|(_, webhook)| finished.contains(webhook));
+            .partition(|(_, ids)| ids.iter().all(|id| finished.contains(id)));
         let mut report = JobRunReport::default();
         if !done.is_empty() {
             let count = done.len() as u64;
             report.claimed += count;
             report.completed += count;
-            metrics::counter!("attend_jobs_total", "kind" => PROCESS_WEBHOOK, "outcome" => "done")
-                .increment(count);
+            let groups = done
+                .iter()
+                .filter(|(job, _)| job.kind == PROCESS_WEBHOOKS)
+                .count() as u64;
+            for (kind, n) in [
+                (PROCESS_WEBHOOK, count - groups),
+                (PROCESS_WEBHOOKS, groups),
+            ] {
+                if n > 0 {
+                    metrics::counter!("attend_jobs_total", "kind" => kind, "outcome" => "done")
+                        .increment(n);
+                }
+            }
             let ids: Vec<JobId> = done.iter().map(|(job, _)| job.id).collect();
             // A job not completed here was leased to another worker meanwhile: it owns the
             // job now, as in `record_outcome`.
@@ -612,7 +659,81 @@ impl Attend {
 
 #[cfg(test)]
 mod tests {
-    use super::{WEBHOOK_BATCH, worker_capacity};
+    use super::{WEBHOOK_BATCH, Work, worker_capacity};
+    use crate::store::{Job as StoredJob, JobId, JobState};
+
+    fn job(id: i64, payload: serde_json::Value) -> StoredJob {
+        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        StoredJob {
+            id: JobId(id),
+            kind: payload["job"].as_str().unwrap_or_default().to_owned(),
+            payload,
+            dedupe_key: None,
+            state: JobState::Running,
+            attempts: 1,
+            max_attempts: 8,
+            run_at: t,
+            locked_by: Some("w".into()),
+            locked_until: Some(t),
+            last_error: None,
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
+    fn group(id: i64, deliveries: std::ops::Range<i64>) -> StoredJob {
+        let ids: Vec<i64> = deliveries.collect();
+        job(
+            id,
+            serde_json::json!({ "job": "process_webhooks", "webhooks": ids }),
+        )
+    }
+
+    /// Each task as (its jobs, its weight).
+    fn tasks(work: &[Work]) -> Vec<(Vec<i64>, usize)> {
+        work.iter()
+            .map(|w| (w.job_ids().iter().map(|id| id.0).collect(), w.weight()))
+            .collect()
+    }
+
+    #[test]
+    fn small_webhook_jobs_share_batches_and_a_job_is_never_split() {
+        let single = |id: i64| {
+            job(
+                id,
+                serde_json::json!({ "job": "process_webhook", "webhook": id }),
+            )
+        };
+        let other = job(
+            9,
+            serde_json::json!({ "job": "finalize", "instance": "abc" }),
+        );
+        let work = Work::split(vec![
+            group(1, 0..6),
+            single(2),
+            group(3, 10..20),
+            other,
+            group(4, 100..117),
+            single(5),
+            group(6, 30..33),
+        ]);
+        assert_eq!(
+            tasks(&work),
+            vec![
+                // 6 + 1 deliveries; 10 more would pass 16, so job 3 starts the next batch.
+                (vec![1, 2], 7),
+                // Not a webhook job, or over one batch: alone.
+                (vec![9], 1),
+                (vec![4], 17),
+                (vec![3, 5, 6], 14),
+            ]
+        );
+        // A batch of one job runs it alone.
+        assert_eq!(
+            tasks(&Work::split(vec![group(7, 0..3)])),
+            vec![(vec![7], 3)]
+        );
+    }
 
     #[test]
     fn the_worker_yields_to_a_burst_of_deliveries_but_never_stops() {

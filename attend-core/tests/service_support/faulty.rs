@@ -2,6 +2,7 @@
 //! storage outage would), to exercise the service's recovery paths.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use attend_core::model::{
     AccountKey, GroupKey, InstanceId, MeetingId, RegistrantId, UserId, ZoomMeetingId,
@@ -25,10 +26,12 @@ pub enum Write<'a> {
 }
 
 /// Forwards every call to `inner`, except a [`Write`] for which `fails` answers `true`: that
-/// one fails as unavailable storage (retryable) and changes nothing.
+/// one fails as unavailable storage (retryable) and changes nothing. Counts the claims that
+/// leased at least one job in `working_claims`.
 #[derive(Clone)]
 pub struct FaultyStore {
     pub inner: MemoryStore,
+    pub working_claims: Arc<AtomicUsize>,
     fails: Arc<dyn Fn(Write<'_>) -> bool + Send + Sync>,
 }
 
@@ -39,6 +42,7 @@ impl FaultyStore {
     ) -> Self {
         Self {
             inner,
+            working_claims: Arc::default(),
             fails: Arc::new(fails),
         }
     }
@@ -280,7 +284,11 @@ impl JobQueue for FaultyStore {
         lease: TimeDelta,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<Job>> {
-        self.inner.claim_jobs(worker, limit, lease, now).await
+        let jobs = self.inner.claim_jobs(worker, limit, lease, now).await?;
+        if !jobs.is_empty() {
+            self.working_claims.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(jobs)
     }
     async fn complete_job(&self, id: JobId, worker: &str, now: DateTime<Utc>) -> StoreResult<()> {
         self.inner.complete_job(id, worker, now).await

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! attend-bench suite --app PATH [--postgres URL] [--duration S] [--connections N]
-//!                    [--rate R] [--join-rate R] [--roster N] [--roster-reads N]
+//!                    [--rate R] [--join-rate R] [--steady-rate R] [--roster N] [--roster-reads N]
 //!                    [--work-dir DIR] [--json FILE] [--skip-sqlite]
 //!                    [--pg-synchronous-commit on|off] [--drain-bound S]
 //! attend-bench bare-server --bind ADDR --secret S [--workers N]
@@ -20,8 +20,8 @@ use attend_bench::suite::{SuiteConfig, run_suite};
 
 const USAGE: &str = "usage:
   attend-bench suite --app PATH [--postgres postgres://user@127.0.0.1:5432] [--duration 15]
-                     [--connections 64] [--rate 5000] [--join-rate 2000] [--roster 1000]
-                     [--roster-reads 50] [--work-dir DIR] [--json FILE] [--skip-sqlite]
+                     [--connections 64] [--rate 5000] [--join-rate 2000] [--steady-rate 2000]
+                     [--roster 1000] [--roster-reads 50] [--work-dir DIR] [--json FILE] [--skip-sqlite]
                      [--pg-synchronous-commit on|off] [--drain-bound 300]
   attend-bench bare-server --bind 127.0.0.1:PORT --secret SECRET [--workers 4]
   attend-bench ingest --url http://127.0.0.1:PORT/attend/webhooks/zoom --secret SECRET
@@ -178,6 +178,7 @@ async fn real_main() -> Result<(), String> {
                 connections: num(&opts, "connections", 64)?,
                 target_rate: num(&opts, "rate", 5000.0)?,
                 join_rate: num(&opts, "join-rate", 2000.0)?,
+                steady_rate: num(&opts, "steady-rate", 2000.0)?,
                 roster_participants: num(&opts, "roster", 1000)?,
                 roster_reads: num(&opts, "roster-reads", 50)?,
                 skip_sqlite: flags.iter().any(|f| f == "skip-sqlite"),

@@ -49,6 +49,9 @@ pub struct SuiteConfig {
     pub target_rate: f64,
     /// Open-loop join-link rate, requests/s.
     pub join_rate: f64,
+    /// Open-loop ingest rate of the steady phase (a busy app, not saturated), events/s;
+    /// 0 skips it.
+    pub steady_rate: f64,
     /// Participants in the roster phase (each with 10 connections).
     pub roster_participants: usize,
     /// Sequential reads in the roster phase.
@@ -131,6 +134,12 @@ pub struct Processing {
     pub rate: f64,
     /// Whether the backlog emptied within the bound.
     pub drained: bool,
+    /// The target's CPU from the start of the phase until the backlog was empty, seconds
+    /// (`None`: not measured).
+    pub target_cpu_s: Option<f64>,
+    /// `target_cpu_s` per processed delivery, microseconds: what storing, acknowledging
+    /// and processing one delivery cost the app.
+    pub cpu_us_per_delivery: Option<f64>,
 }
 
 /// The roster read figures.
@@ -173,6 +182,8 @@ pub struct BackendReport {
     pub ingest_max: Phase,
     /// Open-loop ingest at the target rate.
     pub ingest_rate: Phase,
+    /// Open-loop ingest at the steady rate (after the other ingest phases), if run.
+    pub ingest_steady: Option<Phase>,
     /// Join links at the join rate, on a quiet app (before the ingest phases).
     pub join: Phase,
     /// Join links at the join rate right after the ingest phases, while the worker still
@@ -212,6 +223,8 @@ pub struct SuiteReport {
     pub target_rate: f64,
     /// Join-link rate, requests/s.
     pub join_rate: f64,
+    /// Steady ingest rate, events/s (0: not run).
+    pub steady_rate: f64,
     /// The ceiling.
     pub bare: Option<BareReport>,
     /// Per backend.
@@ -313,6 +326,7 @@ async fn drain(
     phase_start: Instant,
     done_before: i64,
     bound: Duration,
+    cpu: Option<(&CpuMark, u32)>,
 ) -> Res<Processing> {
     let at_end = backend.webhook_counts()?;
     let deadline = Instant::now() + bound;
@@ -323,12 +337,15 @@ async fn drain(
     }
     let seconds = phase_start.elapsed().as_secs_f64();
     let processed = counts.done - done_before;
+    let target_cpu_s = cpu.map(|(mark, pid)| mark.since(pid).target_s);
     Ok(Processing {
         backlog_at_end: at_end.received,
         processed,
         seconds,
         rate: processed as f64 / seconds.max(1e-9),
         drained: counts.received == 0,
+        target_cpu_s,
+        cpu_us_per_delivery: target_cpu_s.map(|s| s * 1e6 / (processed.max(1) as f64)),
     })
 }
 
@@ -341,8 +358,18 @@ async fn ingest_phase(
 ) -> Res<Phase> {
     let before: WebhookCounts = backend.webhook_counts()?;
     let start = Instant::now();
+    let mark = CpuMark::now(pid);
     let mut phase = load_phase(spec, source, pid).await?;
-    phase.processing = Some(drain(backend, start, before.done, cfg.drain_bound).await?);
+    phase.processing = Some(
+        drain(
+            backend,
+            start,
+            before.done,
+            cfg.drain_bound,
+            Some((&mark, pid)),
+        )
+        .await?,
+    );
     Ok(phase)
 }
 
@@ -464,6 +491,20 @@ async fn run_backend(cfg: &SuiteConfig, backend: &Backend) -> Res<BackendReport>
         pid,
     )
     .await?;
+    let ingest_steady = if cfg.steady_rate > 0.0 {
+        Some(
+            ingest_phase(
+                cfg,
+                backend,
+                LoadSpec::open(cfg.connections, cfg.duration, cfg.steady_rate),
+                source("steady"),
+                pid,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let peak_rss_after_ingest_kib = app.peak_rss_kib();
 
     // Join links again, while the worker still works through the ingest backlog.
@@ -486,6 +527,7 @@ async fn run_backend(cfg: &SuiteConfig, backend: &Backend) -> Res<BackendReport>
         durability,
         ingest_max,
         ingest_rate,
+        ingest_steady,
         join,
         join_busy,
         roster,
@@ -602,7 +644,7 @@ async fn roster_phase(
             sent.ok
         ));
     }
-    drain(backend, t0, before.done, Duration::from_secs(600)).await?;
+    drain(backend, t0, before.done, Duration::from_secs(600), None).await?;
 
     let path = format!(
         "/attend/meetings/{meeting_id}/attendance?instance={}",
@@ -659,6 +701,7 @@ async fn roster_phase(
             Instant::now(),
             before.done,
             Duration::from_secs(30),
+            None,
         )
         .await?;
         let t = Instant::now();
@@ -692,6 +735,7 @@ pub async fn run_suite(cfg: &SuiteConfig) -> SuiteReport {
         phase_seconds: cfg.duration.as_secs_f64(),
         target_rate: cfg.target_rate,
         join_rate: cfg.join_rate,
+        steady_rate: cfg.steady_rate,
         bare: None,
         backends: Vec::new(),
         errors: Vec::new(),
@@ -743,11 +787,11 @@ impl SuiteReport {
         );
         let _ = writeln!(
             s,
-            "| target | phase | events/s (ok) | non-200 | errors | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p99 from due ms | target CPU s | pg CPU s | gen CPU s | machine busy s / wall s | processed/s (drained) |"
+            "| target | phase | events/s (ok) | non-200 | errors | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p99 from due ms | target CPU s | pg CPU s | gen CPU s | machine busy s / wall s | processed/s (drained) | app CPU µs per delivery |"
         );
         let _ = writeln!(
             s,
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
         );
         let mut row = |target: &str, phase: &str, p: &Phase| {
             let l = &p.load;
@@ -758,9 +802,13 @@ impl SuiteReport {
             let proc_ = p.processing.map_or("-".to_owned(), |x| {
                 format!("{:.0} ({})", x.rate, if x.drained { "yes" } else { "NO" })
             });
+            let per = p
+                .processing
+                .and_then(|x| x.cpu_us_per_delivery)
+                .map_or("-".to_owned(), |us| format!("{us:.0}"));
             let _ = writeln!(
                 s,
-                "| {target} | {phase} | {:.0} | {non200} {:?} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {due} | {:.1} | {:.1} | {:.1} | {:.1} / {:.1} | {proc_} |",
+                "| {target} | {phase} | {:.0} | {non200} {:?} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {due} | {:.1} | {:.1} | {:.1} | {:.1} / {:.1} | {proc_} | {per} |",
                 l.throughput,
                 l.unexpected,
                 l.transport_errors,
@@ -792,6 +840,9 @@ impl SuiteReport {
                 &format!("ingest @{}/s", self.target_rate),
                 &b.ingest_rate,
             );
+            if let Some(steady) = &b.ingest_steady {
+                row(&t, &format!("ingest @{}/s", self.steady_rate), steady);
+            }
             row(&t, &format!("join @{}/s, quiet", self.join_rate), &b.join);
             row(
                 &t,

@@ -208,10 +208,18 @@ pub fn configure(config: AttendConfig) -> impl Fn(&mut web::ServiceConfig) + Clo
                     .wrap(from_fn(telemetry::middleware)),
             );
         }
+        // The two routes hit most (by Zoom, and by every student's click) come first, after
+        // the static `/openapi.json`: actix tries routes in order, and each `{param}` route
+        // it passes runs a regex.
         cfg.service(
             res("/webhooks/zoom")
                 .app_data(web::PayloadConfig::new(config.webhook_body_limit))
                 .route(web::post().to(webhooks::zoom_webhook))
+                .wrap(from_fn(telemetry::middleware)),
+        );
+        cfg.service(
+            res("/join/{token}")
+                .route(web::get().to(join::open_join_link))
                 .wrap(from_fn(telemetry::middleware)),
         );
         cfg.service(
@@ -240,11 +248,6 @@ pub fn configure(config: AttendConfig) -> impl Fn(&mut web::ServiceConfig) + Clo
         cfg.service(
             res("/meetings/{id}/join-link")
                 .route(web::get().to(registrations::join_link))
-                .wrap(from_fn(telemetry::middleware)),
-        );
-        cfg.service(
-            res("/join/{token}")
-                .route(web::get().to(join::open_join_link))
                 .wrap(from_fn(telemetry::middleware)),
         );
         cfg.service(

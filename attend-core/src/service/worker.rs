@@ -456,7 +456,7 @@ impl Attend {
         async {
             let lease_end = self.lease_end(&stored);
             let outcome = match Job::from_payload(&stored.payload) {
-                Ok(job) => self.handle(job, &stored, lease_end).await,
+                Ok(job) => self.handle(job, lease_end).await,
                 Err(err) => JobOutcome::Retry(ServiceError::internal(err)),
             };
             let now = self.now();
@@ -568,7 +568,7 @@ impl Attend {
         }
     }
 
-    async fn handle(&self, job: Job, stored: &StoredJob, lease_end: DateTime<Utc>) -> JobOutcome {
+    async fn handle(&self, job: Job, lease_end: DateTime<Utc>) -> JobOutcome {
         let result = match job {
             Job::ProcessWebhook { webhook } => self
                 .process_webhook(webhook)
@@ -613,7 +613,6 @@ impl Attend {
                 .await
                 .map(|()| JobOutcome::Done),
         };
-        let _ = stored;
         result.unwrap_or_else(JobOutcome::Retry)
     }
 

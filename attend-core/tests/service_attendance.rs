@@ -57,20 +57,7 @@ async fn class_processed(
     processing: Processing,
 ) -> Class {
     let w = World::with(options).await;
-    let users = w.add_students(14);
-    let (m, zoom_id) = w.linked_meeting(false).await;
-    w.attend.register_users(&m.id, &users).await.unwrap();
-    w.attend.drain().await.unwrap();
-    let emails: Vec<String> = w
-        .zoom
-        .registrants(zoom_id)
-        .into_iter()
-        .map(|r| r.email)
-        .collect();
-    assert_eq!(emails.len(), 14);
-    let scenario = Scenario::typical_class(zoom_id, &emails, start, 42);
-    let timeline = w.zoom.timeline(&scenario).unwrap();
-    w.zoom.record(&timeline);
+    let (m, scenario, timeline) = w.typical_class(14, start).await;
     w.deliver_timeline(&timeline, chaos).await;
     match processing {
         Processing::OneByOne => {
@@ -397,22 +384,8 @@ async fn a_dead_group_job_marks_only_its_failing_delivery_failed() {
         ..Options::default()
     })
     .await;
-    let users = w.add_students(14);
-    let (m, zoom_id) = w.linked_meeting(false).await;
-    w.attend.register_users(&m.id, &users).await.unwrap();
-    w.attend.drain().await.unwrap();
-    let emails: Vec<String> = w
-        .zoom
-        .registrants(zoom_id)
-        .into_iter()
-        .map(|r| r.email)
-        .collect();
     let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
-    let timeline = w
-        .zoom
-        .timeline(&Scenario::typical_class(zoom_id, &emails, start, 42))
-        .unwrap();
-    w.zoom.record(&timeline);
+    let (_, _, timeline) = w.typical_class(14, start).await;
     w.deliver_timeline(&timeline, None).await;
 
     let now = w.now();

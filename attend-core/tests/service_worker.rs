@@ -166,22 +166,8 @@ async fn deliveries_arriving_one_at_a_time_are_processed_in_gathered_claims() {
         ..Options::default()
     })
     .await;
-    let users = w.add_students(14);
-    let (m, zoom_id) = w.linked_meeting(false).await;
-    w.attend.register_users(&m.id, &users).await.unwrap();
-    w.attend.drain().await.unwrap();
-    let emails: Vec<String> = w
-        .zoom
-        .registrants(zoom_id)
-        .into_iter()
-        .map(|r| r.email)
-        .collect();
     let start = service_support::whole_seconds(w.now() - TimeDelta::hours(3));
-    let timeline = w
-        .zoom
-        .timeline(&Scenario::typical_class(zoom_id, &emails, start, 42))
-        .unwrap();
-    w.zoom.record(&timeline);
+    let (m, _, timeline) = w.typical_class(14, start).await;
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let worker = tokio::spawn(w.attend.clone().run_worker(async {

@@ -20,7 +20,7 @@ use attend_core::testing::memory::{MemoryDirectory, MemoryStore};
 use attend_core::zoom::{
     RatePlan, RetryPolicy, S2SCredentials, WebhookHeaders, ZoomClient, ZoomClientConfig,
 };
-use attend_zoom_sim::{MeetingSpec, SimConfig, SimHandle, Timeline};
+use attend_zoom_sim::{MeetingSpec, Scenario, SimConfig, SimHandle, Timeline};
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -160,6 +160,31 @@ impl World {
             .await
             .expect("meeting links");
         (meeting, view.id)
+    }
+
+    /// A linked meeting with `students` host users (`u1..`) registered at the simulator, and
+    /// the typical class (seed 42) of them starting at `start`, recorded by the simulator
+    /// (not yet delivered): the meeting, the scenario and its timeline.
+    pub async fn typical_class(
+        &self,
+        students: usize,
+        start: DateTime<Utc>,
+    ) -> (Meeting, Scenario, Timeline) {
+        let users = self.add_students(students);
+        let (m, zoom_id) = self.linked_meeting(false).await;
+        self.attend.register_users(&m.id, &users).await.unwrap();
+        self.attend.drain().await.unwrap();
+        let emails: Vec<String> = self
+            .zoom
+            .registrants(zoom_id)
+            .into_iter()
+            .map(|r| r.email)
+            .collect();
+        assert_eq!(emails.len(), students);
+        let scenario = Scenario::typical_class(zoom_id, &emails, start, 42);
+        let timeline = self.zoom.timeline(&scenario).unwrap();
+        self.zoom.record(&timeline);
+        (m, scenario, timeline)
     }
 
     /// Signs `body` as Zoom would, now (service clock), and hands it to the service.

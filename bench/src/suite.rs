@@ -195,7 +195,7 @@ pub struct BackendReport {
     pub rss_idle_kib: Option<u64>,
     /// Peak RSS (`VmHWM`) at the end, KiB.
     pub peak_rss_kib: Option<u64>,
-    /// Peak RSS after the two ingest phases, KiB.
+    /// Peak RSS after the ingest phases (the steady one included, if run), KiB.
     pub peak_rss_after_ingest_kib: Option<u64>,
 }
 

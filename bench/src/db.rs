@@ -198,13 +198,44 @@ impl Backend {
         }
     }
 
-    /// Webhook deliveries by status.
+    /// Webhook deliveries by status. Counts the whole table: a full scan, so
+    /// [`waiting`](Self::waiting) is what to poll.
     ///
     /// # Errors
     /// A message if the database cannot be read.
     pub fn webhook_counts(&self) -> Result<WebhookCounts, String> {
-        let q = "SELECT status, COUNT(*) AS n FROM attend_webhooks GROUP BY status";
-        let rows: Vec<StatusCount> = match self {
+        let rows: Vec<StatusCount> =
+            self.load("SELECT status, COUNT(*) AS n FROM attend_webhooks GROUP BY status")?;
+        let mut counts = WebhookCounts::default();
+        for r in rows {
+            if r.status == "received" {
+                counts.received += r.n;
+            } else {
+                counts.done += r.n;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Deliveries still waiting for processing: read from attend's index of waiting
+    /// deliveries, so polling it does not scan the table (which, polled four times a second,
+    /// took a noticeable share of PostgreSQL's CPU from the worker being measured).
+    ///
+    /// # Errors
+    /// A message if the database cannot be read.
+    pub fn waiting(&self) -> Result<i64, String> {
+        let rows: Vec<StatusCount> = self.load(
+            "SELECT 'received' AS status, COUNT(*) AS n FROM attend_webhooks \
+             WHERE status = 'received'",
+        )?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
+    fn load<T>(&self, q: &str) -> Result<Vec<T>, String>
+    where
+        T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
+    {
+        match self {
             Backend::Sqlite { path } => {
                 let mut c = SqliteConnection::establish(&path.display().to_string())
                     .map_err(|e| e.to_string())?;
@@ -217,15 +248,6 @@ impl Backend {
                 diesel::sql_query(q).load(&mut c)
             }
         }
-        .map_err(|e| e.to_string())?;
-        let mut counts = WebhookCounts::default();
-        for r in rows {
-            if r.status == "received" {
-                counts.received += r.n;
-            } else {
-                counts.done += r.n;
-            }
-        }
-        Ok(counts)
+        .map_err(|e| e.to_string())
     }
 }

@@ -328,18 +328,19 @@ async fn drain(
     bound: Duration,
     cpu: Option<(&CpuMark, u32)>,
 ) -> Res<Processing> {
-    let at_end = backend.webhook_counts()?;
+    let backlog_at_end = backend.waiting()?;
     let deadline = Instant::now() + bound;
-    let mut counts = at_end;
-    while counts.received > 0 && Instant::now() < deadline {
+    let mut waiting = backlog_at_end;
+    while waiting > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        counts = backend.webhook_counts()?;
+        waiting = backend.waiting()?;
     }
     let seconds = phase_start.elapsed().as_secs_f64();
+    let counts = backend.webhook_counts()?;
     let processed = counts.done - done_before;
     let target_cpu_s = cpu.map(|(mark, pid)| mark.since(pid).target_s);
     Ok(Processing {
-        backlog_at_end: at_end.received,
+        backlog_at_end,
         processed,
         seconds,
         rate: processed as f64 / seconds.max(1e-9),

@@ -287,6 +287,12 @@ pub trait JobQueue: Send + Sync {
     /// expired job that already used all its attempts is made `Dead` (with `last_error`
     /// "lease expired") instead of being claimed. Concurrent claims never return the same job
     /// twice. Empty if nothing is claimable.
+    ///
+    /// Expired leases are rare, so a store may look for them less often than it claims: at
+    /// most one second (of the callers' `now`) after it last looked, a claim must look again.
+    /// So a job whose lease expired is claimable again at the latest by the first claim a
+    /// second after its lease ended. (The memory store looks at every claim; attend-diesel
+    /// once a second per store.)
     async fn claim_jobs(
         &self,
         worker: &str,

@@ -15,13 +15,16 @@
 //!
 //! Both first dead-letter expired leases that used their last attempt.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use async_trait::async_trait;
 use attend_core::store::{
     Enqueued, Entity, Job, JobCounts, JobId, JobQueue, JobState, NewJob, StoreResult,
 };
 use chrono::{DateTime, TimeDelta, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::prepared::{kept, kept_list};
 use super::{DieselStore, ID_CHUNK, per_backend};
@@ -90,6 +93,57 @@ const RUNNING: &str = "running";
 const DONE: &str = "done";
 const DEAD: &str = "dead";
 
+/// `state = 'ready'`, written out: the claim reads the partial index `attend_jobs_ready_idx`,
+/// which a query only gets when its own WHERE names the same literal (a bound `state = $1`
+/// cannot prove it). Kept in step with [`READY`] by a unit test.
+const IS_READY: &str = "attend_jobs.state = 'ready'";
+
+/// `state IN ('ready', 'running')`, written out for the partial unique index
+/// `attend_jobs_dedupe_key` (see [`IS_READY`]).
+const IS_UNFINISHED: &str = "attend_jobs.state IN ('ready', 'running')";
+
+/// `state IN ('done', 'dead')`, written out for the partial index `attend_jobs_finished_idx`
+/// (see [`IS_READY`]).
+const IS_FINISHED: &str = "attend_jobs.state IN ('done', 'dead')";
+
+/// How often a store looks for expired leases, in microseconds (one second).
+///
+/// A lease expires only when a worker died or stalled: rare, and leases last minutes. Looking
+/// at every claim cost two statements per claim (dead-lettering used-up jobs, claiming the
+/// rest), each reading the lease index through the entries finished jobs leave behind until
+/// a vacuum; under load these were the costliest statements on PostgreSQL. So a claim looks
+/// for them only if this store did not in the last second (by the callers' `now`), and an
+/// expired job waits up to a second longer than its lease, as the `JobQueue` contract allows.
+const LEASE_CHECK_EVERY: i64 = 1_000_000;
+
+/// When this store last looked for expired leases (microseconds; see [`LEASE_CHECK_EVERY`]).
+#[derive(Debug)]
+pub(super) struct LeaseCheck {
+    last: AtomicI64,
+}
+
+impl Default for LeaseCheck {
+    fn default() -> Self {
+        Self {
+            last: AtomicI64::new(i64::MIN),
+        }
+    }
+}
+
+impl LeaseCheck {
+    /// Whether a claim at `now` looks for expired leases: when the last look was at least
+    /// [`LEASE_CHECK_EVERY`] before `now`, or after it (a caller's clock went back). One of
+    /// several concurrent claims gets `true`.
+    fn due(&self, now: i64) -> bool {
+        self.last
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+                let due = now < last || now.saturating_sub(last) >= LEASE_CHECK_EVERY;
+                due.then_some(now)
+            })
+            .is_ok()
+    }
+}
+
 /// How often an enqueue retries when the job holding its dedupe key finished between the
 /// conflicting INSERT and the look-up (PostgreSQL READ COMMITTED only; never on SQLite).
 const ENQUEUE_ROUNDS: usize = 3;
@@ -137,7 +191,7 @@ pub(super) fn enqueue_tx(
         };
         let existing: Option<i64> = j::table
             .filter(j::dedupe_key.eq(key))
-            .filter(j::state.eq_any([READY, RUNNING]))
+            .filter(sql::<Bool>(IS_UNFINISHED))
             .select(j::id)
             .get_result(conn)
             .optional()?;
@@ -177,36 +231,51 @@ fn bury_expired(conn: &mut AnyConnection, now: i64) -> Result<(), DieselStoreErr
 }
 
 /// The SQLite claim of up to `limit` jobs (`?1` worker, `?2` lease end, `?3` now): both
-/// claimable index ranges read limited, merged in `(run_at, id)` order, updated and returned.
-fn sqlite_claim_sql(limit: i64) -> String {
+/// claimable index ranges read limited, merged in `(run_at, id)` order, updated and returned;
+/// without `expired`, only the ready range.
+fn sqlite_claim_sql(limit: i64, expired: bool) -> String {
+    let ready = format!(
+        "SELECT id, run_at FROM ( \
+           SELECT id, run_at FROM attend_jobs \
+           WHERE state = 'ready' AND run_at <= ?3 \
+           ORDER BY run_at, id LIMIT {limit})"
+    );
+    let candidates = if expired {
+        format!(
+            "SELECT id FROM ( \
+               {ready} \
+               UNION ALL \
+               SELECT id, run_at FROM ( \
+                 SELECT id, run_at FROM attend_jobs \
+                 WHERE state = 'running' AND locked_until <= ?3 \
+                 ORDER BY locked_until, id LIMIT {limit})) \
+             ORDER BY run_at, id LIMIT {limit}"
+        )
+    } else {
+        format!("SELECT id FROM ({ready})")
+    };
     format!(
         "UPDATE attend_jobs \
          SET state = 'running', attempts = attempts + 1, locked_by = ?1, \
              locked_until = ?2, updated_at = ?3 \
-         WHERE id IN ( \
-           SELECT id FROM ( \
-             SELECT id, run_at FROM ( \
-               SELECT id, run_at FROM attend_jobs \
-               WHERE state = 'ready' AND run_at <= ?3 \
-               ORDER BY run_at, id LIMIT {limit}) \
-             UNION ALL \
-             SELECT id, run_at FROM ( \
-               SELECT id, run_at FROM attend_jobs \
-               WHERE state = 'running' AND locked_until <= ?3 \
-               ORDER BY locked_until, id LIMIT {limit})) \
-           ORDER BY run_at, id LIMIT {limit}) \
+         WHERE id IN ({candidates}) \
          RETURNING *"
     )
 }
 
+/// Claims up to `limit` jobs for `worker` until `until`; expired leases too when `expired`
+/// (see [`LEASE_CHECK_EVERY`]).
 fn claim_tx(
     conn: &mut AnyConnection,
     worker: &str,
     limit: i64,
     until: i64,
     now: i64,
+    expired: bool,
 ) -> Result<Vec<JobRow>, DieselStoreError> {
-    bury_expired(conn, now)?;
+    if expired {
+        bury_expired(conn, now)?;
+    }
     // The claimable rows are two index ranges: `ready` by `(state, run_at, id)` and expired
     // leases by `(state, locked_until)`. Each is read on its own, in index order and limited,
     // then merged; a single `… OR …` with `ORDER BY run_at, id` would collect and sort every
@@ -214,21 +283,25 @@ fn claim_tx(
     let mut rows: Vec<JobRow> = match conn {
         AnyConnection::Postgresql(c) => {
             let ready: Vec<(i64, i64)> = j::table
-                .filter(j::state.eq(READY).and(j::run_at.le(now)))
+                .filter(sql::<Bool>(IS_READY).and(j::run_at.le(now)))
                 .order((j::run_at, j::id))
                 .limit(limit)
                 .select((j::run_at, j::id))
                 .for_update()
                 .skip_locked()
                 .load(c)?;
-            let expired: Vec<(i64, i64)> = j::table
-                .filter(j::state.eq(RUNNING).and(j::locked_until.le(now)))
-                .order((j::locked_until, j::id))
-                .limit(limit)
-                .select((j::run_at, j::id))
-                .for_update()
-                .skip_locked()
-                .load(c)?;
+            let expired: Vec<(i64, i64)> = if expired {
+                j::table
+                    .filter(j::state.eq(RUNNING).and(j::locked_until.le(now)))
+                    .order((j::locked_until, j::id))
+                    .limit(limit)
+                    .select((j::run_at, j::id))
+                    .for_update()
+                    .skip_locked()
+                    .load(c)?
+            } else {
+                Vec::new()
+            };
             let mut candidates: Vec<(i64, i64)> = ready.into_iter().chain(expired).collect();
             candidates.sort_unstable();
             candidates.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
@@ -258,7 +331,7 @@ fn claim_tx(
             while left > 0 {
                 let part = 1_i64 << (63 - left.leading_zeros());
                 let claimed: Vec<JobRow> = kept(
-                    diesel::sql_query(sqlite_claim_sql(part))
+                    diesel::sql_query(sqlite_claim_sql(part, expired))
                         .bind::<Text, _>(worker)
                         .bind::<BigInt, _>(until)
                         .bind::<BigInt, _>(now),
@@ -350,8 +423,9 @@ impl JobQueue for DieselStore {
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
         );
         let now = micros(now);
+        let expired = self.inner.lease_check.due(now);
         let rows = self
-            .write(move |conn| claim_tx(conn, &worker, limit, until, now))
+            .write(move |conn| claim_tx(conn, &worker, limit, until, now, expired))
             .await?;
         Ok(rows
             .into_iter()
@@ -550,12 +624,102 @@ impl JobQueue for DieselStore {
             .write(move |conn| {
                 Ok(diesel::delete(
                     j::table
-                        .filter(j::state.eq_any([DONE, DEAD]))
+                        .filter(sql::<Bool>(IS_FINISHED))
                         .filter(j::updated_at.lt(cutoff)),
                 )
                 .execute(conn)?)
             })
             .await?;
         Ok(purged as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    use super::{
+        DEAD, DONE, IS_FINISHED, IS_READY, IS_UNFINISHED, LeaseCheck, READY, RUNNING,
+        sqlite_claim_sql,
+    };
+    use crate::{DieselStore, Options};
+
+    #[derive(QueryableByName)]
+    struct PlanRow {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    #[test]
+    fn written_out_states_are_the_encoded_ones() {
+        assert!(IS_READY.ends_with(&format!("= '{READY}'")), "{IS_READY}");
+        assert!(
+            IS_UNFINISHED.ends_with(&format!("IN ('{READY}', '{RUNNING}')")),
+            "{IS_UNFINISHED}"
+        );
+        assert!(
+            IS_FINISHED.ends_with(&format!("IN ('{DONE}', '{DEAD}')")),
+            "{IS_FINISHED}"
+        );
+    }
+
+    #[test]
+    fn leases_are_looked_at_once_a_second_or_when_the_clock_goes_back() {
+        let check = LeaseCheck::default();
+        assert!(check.due(10_000_000), "the first claim looks");
+        assert!(!check.due(10_000_000));
+        assert!(!check.due(10_999_999), "within the second");
+        assert!(check.due(11_000_000), "a second later");
+        assert!(!check.due(11_500_000));
+        assert!(check.due(5_000_000), "a clock that went back looks at once");
+        assert!(!check.due(5_000_001));
+    }
+
+    /// The claim reads claimable and expired jobs from their partial indexes: if its WHERE no
+    /// longer implied theirs, SQLite would scan the whole table at every claim.
+    #[tokio::test]
+    async fn the_sqlite_claim_reads_the_partial_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.sqlite").display());
+        let store = DieselStore::connect(&url, Options::new()).await.unwrap();
+        let plan: Vec<PlanRow> = store
+            .with_conn(|c| {
+                diesel::sql_query(format!("EXPLAIN QUERY PLAN {}", sqlite_claim_sql(16, true)))
+                    .load(c)
+            })
+            .await
+            .unwrap();
+        let plan: Vec<String> = plan.into_iter().map(|r| r.detail).collect();
+        for index in ["attend_jobs_ready_idx", "attend_jobs_lease_idx"] {
+            assert!(
+                plan.iter().any(|d| d.contains(index)),
+                "{index} not used: {plan:#?}"
+            );
+        }
+        assert!(
+            !plan.iter().any(|d| d.starts_with("SCAN attend_jobs")),
+            "a full scan: {plan:#?}"
+        );
+        // Between lease checks: the ready range alone.
+        let plan: Vec<PlanRow> = store
+            .with_conn(|c| {
+                diesel::sql_query(format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    sqlite_claim_sql(16, false)
+                ))
+                .load(c)
+            })
+            .await
+            .unwrap();
+        let plan: Vec<String> = plan.into_iter().map(|r| r.detail).collect();
+        assert!(
+            plan.iter().any(|d| d.contains("attend_jobs_ready_idx")),
+            "{plan:#?}"
+        );
+        assert!(
+            !plan.iter().any(|d| d.contains("attend_jobs_lease_idx")),
+            "{plan:#?}"
+        );
     }
 }

@@ -56,6 +56,8 @@ struct Inner {
     /// sleeps to the webhook receiver's answer times. (Other processes on the same file
     /// still meet at `busy_timeout`.) Unused on PostgreSQL.
     sqlite_writer: std::sync::Mutex<()>,
+    /// When this store last looked for expired leases; see [`jobs::LeaseCheck`].
+    lease_check: jobs::LeaseCheck,
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -117,6 +119,7 @@ impl DieselStore {
                 backend: url.backend(),
                 group: group::GroupCommit::new(group_leaders as usize),
                 sqlite_writer: std::sync::Mutex::new(()),
+                lease_check: jobs::LeaseCheck::default(),
             }),
         };
         if options.run_migrations {

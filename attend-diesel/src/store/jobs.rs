@@ -13,7 +13,12 @@
 //! Either way each of the two claimable sets is read as one limited index range, so a claim
 //! costs the same with ten or a hundred thousand jobs waiting.
 //!
-//! Both first dead-letter expired leases that used their last attempt.
+//! Expired leases are looked for at most once a second per store ([`LEASE_CHECK_EVERY`]);
+//! when they are, both first dead-letter expired leases that used their last attempt.
+//!
+//! The indexes hold only the rows each query wants (claimable, leased, finished jobs; see the
+//! migration `2026-12-07-000000_attend_state_indexes`); queries that rely on a partial index
+//! spell its state condition out ([`IS_READY`] and its siblings).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 

@@ -12,6 +12,12 @@
 -- claimable jobs, leased jobs, finished jobs, deliveries waiting for processing. Queries that
 -- use the partial indexes spell the state out literally (`state = 'ready'`), as a partial
 -- index is only chosen when the query's own WHERE implies the index's.
+--
+-- On an existing database the new indexes are built from the rows that qualify: few for the
+-- ready, lease, dedupe and waiting indexes (unfinished work); the finished-jobs index holds
+-- every finished job not yet purged, and PostgreSQL holds writes to attend_jobs (job enqueues
+-- wait, so do acknowledgements of new deliveries) while it is built (0.1 s for 300,000
+-- finished jobs on the benchmark machine).
 
 DROP INDEX attend_jobs_claim_idx;
 DROP INDEX attend_jobs_lease_idx;

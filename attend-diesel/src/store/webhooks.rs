@@ -408,9 +408,9 @@ impl WebhookInbox for DieselStore {
     async fn mark_webhook_processed(&self, id: WebhookId, now: DateTime<Utc>) -> StoreResult<()> {
         let now = micros(now);
         // Grouped: the worker marks deliveries processed while the receiver stores new ones.
-        // One UPDATE, so a failure (no such row) wrote nothing: it is this caller's answer,
-        // and the group commits.
-        self.write_grouped(format!("webhook-row\u{0}{:020}", id.0), move |conn| {
+        // One UPDATE (so alone it needs no transaction); a failure (no such row) wrote
+        // nothing: it is this caller's answer, and the group commits.
+        self.write_grouped_statement(format!("webhook-row\u{0}{:020}", id.0), move |conn| {
             Ok(mark(conn, id.0, WebhookStatus::Processed, None, now))
         })
         .await??;

@@ -609,3 +609,69 @@ async fn readers_catch_up_with_added_events_on_postgres() {
     };
     readers_catch_up_with_added_events(db.store.clone()).await;
 }
+
+/// On PostgreSQL a join click that finds no other write waiting is one statement with no
+/// transaction around it (a click at a moderate rate was four round trips: BEGIN, a meeting
+/// check, the INSERT, COMMIT), and a click for an unknown meeting is still refused with
+/// nothing written.
+#[tokio::test]
+async fn a_lone_join_click_is_one_statement_on_postgres() {
+    use attend_core::store::JoinClick;
+    use attend_diesel::AnyConnection;
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use std::sync::Mutex;
+
+    let Some(db) = common::postgres_with(attend_diesel::Options::new().pool_size(1)).await else {
+        return;
+    };
+    let store = &db.store;
+    store.insert_meeting(&meeting("m1")).await.expect("meeting");
+    // The pool's only connection reports what it runs from now on.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    store
+        .with_conn(move |conn| {
+            if let AnyConnection::Postgresql(pg) = conn {
+                pg.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                    let entry = match event {
+                        InstrumentationEvent::StartQuery { query, .. } => query.to_string(),
+                        InstrumentationEvent::BeginTransaction { .. } => "BEGIN".to_owned(),
+                        InstrumentationEvent::CommitTransaction { .. } => "COMMIT".to_owned(),
+                        _ => return,
+                    };
+                    log.lock().expect("log").push(entry);
+                });
+            }
+            Ok::<_, attend_diesel::DieselStoreError>(())
+        })
+        .await
+        .expect("instrument");
+
+    let click = |meeting: &str| JoinClick {
+        meeting: MeetingId::new(meeting),
+        user: UserId::new("u1"),
+        at: t(5),
+    };
+    store.record_join_click(&click("m1")).await.expect("click");
+    let ran = std::mem::take(&mut *seen.lock().expect("log"));
+    assert_eq!(ran.len(), 1, "one statement, no transaction: {ran:#?}");
+    assert!(ran[0].starts_with("INSERT INTO"), "{ran:#?}");
+
+    let err = store
+        .record_join_click(&click("ghost"))
+        .await
+        .expect_err("unknown meeting");
+    assert!(err.is_not_found(), "{err:?}");
+    let clicks = store
+        .list_join_clicks(&MeetingId::new("m1"))
+        .await
+        .expect("list");
+    assert_eq!(clicks, vec![click("m1")]);
+    assert!(
+        store
+            .list_join_clicks(&MeetingId::new("ghost"))
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}

@@ -284,10 +284,8 @@ impl Attend {
                 }
             }
             if !todo.is_empty() {
-                let busy = store.job_counts(Some("register")).await?;
-                if todo.len() <= self.inner.registration.inline_limit
-                    && busy.ready + busy.running == 0
-                {
+                let busy = store.unfinished_job_count(Some("register")).await?;
+                if todo.len() <= self.inner.registration.inline_limit && busy == 0 {
                     let deadline = now + TimeDelta::seconds(60);
                     match self
                         .register_pending(&record, Some(&todo), deadline)

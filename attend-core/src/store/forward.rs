@@ -277,6 +277,9 @@ impl<T: JobQueue + ?Sized> JobQueue for Arc<T> {
     async fn job_counts(&self, kind: Option<&str>) -> StoreResult<JobCounts> {
         (**self).job_counts(kind).await
     }
+    async fn unfinished_job_count(&self, kind: Option<&str>) -> StoreResult<u64> {
+        (**self).unfinished_job_count(kind).await
+    }
     async fn purge_finished_jobs(&self, older_than: DateTime<Utc>) -> StoreResult<u64> {
         (**self).purge_finished_jobs(older_than).await
     }

@@ -372,8 +372,21 @@ pub trait JobQueue: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<u64>;
 
-    /// How many jobs are in each state, for all kinds or only `kind`.
+    /// How many jobs are in each state, for all kinds or only `kind`. Counts finished jobs
+    /// too (kept until [`purge_finished_jobs`](Self::purge_finished_jobs)), so it may read
+    /// the whole queue; [`unfinished_job_count`](Self::unfinished_job_count) is the cheap
+    /// question.
     async fn job_counts(&self, kind: Option<&str>) -> StoreResult<JobCounts>;
+
+    /// How many jobs, of all kinds or only `kind`, are `Ready` or `Running`: `ready + running`
+    /// of [`job_counts`](Self::job_counts), which the default answers with. A store should
+    /// answer it without reading finished jobs, as it is asked on request paths (a meeting's
+    /// registration asks whether registration jobs are under way) while finished jobs pile up
+    /// for days.
+    async fn unfinished_job_count(&self, kind: Option<&str>) -> StoreResult<u64> {
+        let counts = self.job_counts(kind).await?;
+        Ok(counts.ready + counts.running)
+    }
 
     /// Deletes `Done` and `Dead` jobs last written strictly before `older_than`, and returns
     /// how many were deleted. Unfinished jobs are never deleted.

@@ -623,6 +623,31 @@ impl JobQueue for DieselStore {
         Ok(counts)
     }
 
+    async fn unfinished_job_count(&self, kind: Option<&str>) -> StoreResult<u64> {
+        let kind = kind.map(str::to_owned);
+        let (ready, running): (i64, i64) = self
+            .run(move |conn| {
+                // Two reads of the partial indexes: ready jobs, and leased ones (only a
+                // running job has a lease). Finished jobs are not read.
+                let mut ready = j::table
+                    .filter(sql::<Bool>(IS_READY))
+                    .select(diesel::dsl::count_star())
+                    .into_boxed();
+                let mut running = j::table
+                    .filter(j::locked_until.is_not_null())
+                    .filter(j::state.eq(RUNNING))
+                    .select(diesel::dsl::count_star())
+                    .into_boxed();
+                if let Some(kind) = kind {
+                    ready = ready.filter(j::kind.eq(kind.clone()));
+                    running = running.filter(j::kind.eq(kind));
+                }
+                Ok((ready.get_result(conn)?, running.get_result(conn)?))
+            })
+            .await?;
+        Ok(u64::try_from(ready + running).unwrap_or(0))
+    }
+
     async fn purge_finished_jobs(&self, older_than: DateTime<Utc>) -> StoreResult<u64> {
         let cutoff = micros(older_than);
         let purged = self

@@ -572,6 +572,15 @@ pub(super) async fn counts_and_purge(cx: Cx) -> CheckResult {
         JobCounts::default(),
         "counts of an unknown kind"
     );
+    for (kind, unfinished) in [(None, 2), (Some("a"), 1), (Some("b"), 1), (Some("zzz"), 0)] {
+        ensure_eq!(
+            s.unfinished_job_count(kind)
+                .await
+                .ctx("unfinished_job_count")?,
+            unfinished,
+            "unfinished_job_count({kind:?}): ready + running"
+        );
+    }
 
     let purged = s
         .purge_finished_jobs(t(30))

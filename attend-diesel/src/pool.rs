@@ -160,9 +160,10 @@ pub(crate) fn build_pool(
 /// discards it when it comes back instead of handing it out again.
 ///
 /// This replaces r2d2's `SELECT 1` at every checkout (`test_on_check_out`), a round trip per
-/// checkout (three per join-link click). The price: after a PostgreSQL restart, each pooled
-/// connection fails once (a retryable error: the webhook receiver answers 503 and Zoom sends
-/// again; the worker retries) before it is replaced. SQLite connections do not die that way.
+/// checkout (a join-link click checks out two connections). The price: after a PostgreSQL
+/// restart, each pooled connection fails once (a retryable error: the webhook receiver
+/// answers 503 and Zoom sends again; the worker retries) before it is replaced. SQLite
+/// connections do not die that way.
 pub(crate) fn flag_if_lost(conn: &mut AnyConnection, err: &DieselStoreError) {
     if let (AnyConnection::Postgresql(pg), DieselStoreError::Query(_)) = (conn, err)
         && err.is_retryable()

@@ -681,6 +681,15 @@ mod tests {
         detail: String,
     }
 
+    /// The lines of SQLite's `EXPLAIN QUERY PLAN` for `sql`.
+    async fn plan_of(store: &DieselStore, sql: String) -> Vec<String> {
+        let rows: Vec<PlanRow> = store
+            .with_conn(move |c| diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(c))
+            .await
+            .unwrap();
+        rows.into_iter().map(|r| r.detail).collect()
+    }
+
     #[test]
     fn written_out_states_are_the_encoded_ones() {
         assert!(IS_READY.ends_with(&format!("= '{READY}'")), "{IS_READY}");
@@ -713,14 +722,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("plan.sqlite").display());
         let store = DieselStore::connect(&url, Options::new()).await.unwrap();
-        let plan: Vec<PlanRow> = store
-            .with_conn(|c| {
-                diesel::sql_query(format!("EXPLAIN QUERY PLAN {}", sqlite_claim_sql(16, true)))
-                    .load(c)
-            })
-            .await
-            .unwrap();
-        let plan: Vec<String> = plan.into_iter().map(|r| r.detail).collect();
+        let plan = plan_of(&store, sqlite_claim_sql(16, true)).await;
         for index in ["attend_jobs_ready_idx", "attend_jobs_lease_idx"] {
             assert!(
                 plan.iter().any(|d| d.contains(index)),
@@ -732,17 +734,7 @@ mod tests {
             "a full scan: {plan:#?}"
         );
         // Between lease checks: the ready range alone.
-        let plan: Vec<PlanRow> = store
-            .with_conn(|c| {
-                diesel::sql_query(format!(
-                    "EXPLAIN QUERY PLAN {}",
-                    sqlite_claim_sql(16, false)
-                ))
-                .load(c)
-            })
-            .await
-            .unwrap();
-        let plan: Vec<String> = plan.into_iter().map(|r| r.detail).collect();
+        let plan = plan_of(&store, sqlite_claim_sql(16, false)).await;
         assert!(
             plan.iter().any(|d| d.contains("attend_jobs_ready_idx")),
             "{plan:#?}"

@@ -34,6 +34,12 @@ struct StatusCount {
 }
 
 #[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
 struct Setting {
     #[diesel(sql_type = Text)]
     value: String,
@@ -224,10 +230,8 @@ impl Backend {
     /// # Errors
     /// A message if the database cannot be read.
     pub fn waiting(&self) -> Result<i64, String> {
-        let rows: Vec<StatusCount> = self.load(
-            "SELECT 'received' AS status, COUNT(*) AS n FROM attend_webhooks \
-             WHERE status = 'received'",
-        )?;
+        let rows: Vec<Count> =
+            self.load("SELECT COUNT(*) AS n FROM attend_webhooks WHERE status = 'received'")?;
         Ok(rows.first().map_or(0, |r| r.n))
     }
 

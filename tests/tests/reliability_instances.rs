@@ -115,6 +115,27 @@ async fn count(app: &RunningApp, sql: &'static str) -> i64 {
         .n
 }
 
+/// Waits until no reconcile job is waiting or running (the Zoom calls are all made).
+async fn wait_reconciles_finished(app: &RunningApp) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let unfinished = count(
+            app,
+            "SELECT COUNT(*) AS n FROM attend_jobs \
+             WHERE kind = 'reconcile' AND state IN ('ready', 'running')",
+        )
+        .await;
+        if unfinished == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{unfinished} reconcile jobs still unfinished"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_database_match_one_instance_and_run_each_job_once() {
     let Some(pg) = postgres_url("reliability_instances") else {
@@ -144,6 +165,8 @@ async fn two_instances_on_one_database_match_one_instance_and_run_each_job_once(
     }
     wait_processed(&one, Duration::from_secs(60)).await;
     let expected = reconcile_and_read(&one, &one_meeting, &timeline).await;
+    // The first pull to finish makes an instance final; the others may still be running.
+    wait_reconciles_finished(&one).await;
     one.stop().await;
 
     // Two instances, another simulator with the same seed (same meeting and registrant ids).
@@ -173,6 +196,7 @@ async fn two_instances_on_one_database_match_one_instance_and_run_each_job_once(
     }
     wait_processed(&a, Duration::from_secs(60)).await;
     let got = reconcile_and_read(&b, &meeting, &timeline2).await;
+    wait_reconciles_finished(&a).await;
     assert_eq!(got.len(), expected.len());
     for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
         for key in ["window", "unmatched"] {
@@ -214,10 +238,22 @@ async fn two_instances_on_one_database_match_one_instance_and_run_each_job_once(
         calls(&sim1),
         "two instances made other Zoom calls than one"
     );
+    // Per instance, two report pulls: the one `meeting.ended` scheduled (due at once, as the
+    // class ended hours ago) and the one asked for; each pull is one reconcile job run once.
+    let reconciles = count(
+        &a,
+        "SELECT COUNT(*) AS n FROM attend_jobs WHERE kind = 'reconcile' AND state = 'done'",
+    )
+    .await;
     assert_eq!(
-        sim2.sim().calls(Endpoint::ReportParticipants) as usize,
-        timeline2.instances.len(),
-        "one report pull per instance expected"
+        usize::try_from(reconciles).expect("count"),
+        2 * timeline2.instances.len(),
+        "one scheduled and one requested reconcile per instance"
+    );
+    assert_eq!(
+        i64::try_from(sim2.sim().calls(Endpoint::ReportParticipants)).expect("count"),
+        reconciles,
+        "one report pull per reconcile job expected"
     );
     let webhooks = count(&a, "SELECT COUNT(*) AS n FROM attend_webhooks").await;
     let distinct = timeline2

@@ -139,8 +139,10 @@
 //!   insert, "processed" mark and job completion) share one transaction among concurrent
 //!   callers; each call still returns only after the transaction holding its write committed,
 //!   and a failure in the group makes every member run alone. SQLite runs one group at a
-//!   time, PostgreSQL up to a third of the pool (at most 4) side by side. See `BENCHMARKS.md`
-//!   for what it changes.
+//!   time. PostgreSQL has two lanes, each running one group at a time on its own connection:
+//!   writes an HTTP request waits on (deliveries, join clicks, enqueues), and the worker's,
+//!   so an acknowledgement never waits behind the worker's larger writes. See
+//!   `BENCHMARKS.md` for what it changes.
 //! * **PostgreSQL**: `ON CONFLICT` for idempotent inserts, `SELECT … FOR UPDATE` where a row
 //!   is read, merged and written back, and `FOR UPDATE SKIP LOCKED` to claim jobs, so several
 //!   app instances can share one database and one queue.

@@ -78,9 +78,9 @@ impl Options {
     }
 
     /// The maximum number of pooled connections (at least 1). Default 8 for a SQLite file, 10
-    /// for PostgreSQL. On PostgreSQL up to a third of them (at most 4) may be busy with
-    /// grouped writes at once (see the crate docs on group commit); the rest serve reads and
-    /// single writes.
+    /// for PostgreSQL. On PostgreSQL up to two of them may be busy with grouped writes at
+    /// once, one per lane (see the crate docs on group commit); the rest serve reads and
+    /// single writes, so keep at least 4.
     ///
     /// Ignored for in-memory SQLite, which always uses exactly one connection: every
     /// connection to `:memory:` opens a separate, empty database, and SQLite's shared-cache

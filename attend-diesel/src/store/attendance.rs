@@ -14,6 +14,7 @@ use attend_core::store::{
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::group::Lane;
 use super::meetings::require_meeting;
 use super::{DieselStore, per_backend};
 use crate::codec::{Codec, email_key, micros, opt_micros, opt_time, time};
@@ -453,7 +454,7 @@ impl AttendanceStore for DieselStore {
             format!("event\u{0}{}\u{0}{}", r.instance_uuid, r.connection_key)
         });
         Ok(self
-            .write_grouped(key, move |conn| {
+            .write_grouped(Lane::Background, key, move |conn| {
                 let meetings: BTreeSet<&str> = rows.iter().map(|r| r.meeting_id.as_str()).collect();
                 for meeting in meetings {
                     // Refused before any write: this caller's error, the group commits.
@@ -694,7 +695,7 @@ impl AttendanceStore for DieselStore {
         // inserts nothing (NotFound) and a lone click needs no transaction on PostgreSQL: a
         // click at 2,000 a second was four round trips (BEGIN, the meeting check, INSERT,
         // COMMIT) and most of the server's CPU in the join-link benchmark.
-        self.write_grouped_statement(String::new(), move |conn| {
+        self.write_grouped_statement(Lane::Request, String::new(), move |conn| {
             use diesel::IntoSql;
             use diesel::sql_types::{BigInt, Text};
             let from_meeting = m::table.filter(m::id.eq(row.meeting_id.clone())).select((

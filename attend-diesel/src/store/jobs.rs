@@ -31,6 +31,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
+use super::group::Lane;
 use super::prepared::{kept, kept_list};
 use super::{DieselStore, ID_CHUNK, per_backend};
 use crate::codec::{Codec, micros, opt_time, time, u32_col};
@@ -390,6 +391,7 @@ impl JobQueue for DieselStore {
         // delivery): one transaction for many, each committed before its call returns.
         Ok(self
             .write_grouped(
+                Lane::Request,
                 row.dedupe_key
                     .as_ref()
                     .map_or_else(String::new, |key| format!("job\u{0}{key}")),
@@ -443,21 +445,25 @@ impl JobQueue for DieselStore {
         let now = micros(now);
         // Grouped with the other small writes of the moment (the worker finishes many
         // deliveries' jobs while the receiver stores new ones).
-        self.write_grouped(format!("job-row\u{0}{:020}", id.0), move |conn| {
-            // Not ours (another worker re-claimed it, or it is finished): refused before any
-            // write, so this caller's error and the group commits.
-            if let Err(err) = owned_job(conn, id.0, &worker) {
-                return Ok(Err(err));
-            }
-            diesel::update(j::table.find(id.0))
-                .set((
-                    j::state.eq(DONE),
-                    j::locked_until.eq(None::<i64>),
-                    j::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            Ok(Ok(()))
-        })
+        self.write_grouped(
+            Lane::Background,
+            format!("job-row\u{0}{:020}", id.0),
+            move |conn| {
+                // Not ours (another worker re-claimed it, or it is finished): refused before any
+                // write, so this caller's error and the group commits.
+                if let Err(err) = owned_job(conn, id.0, &worker) {
+                    return Ok(Err(err));
+                }
+                diesel::update(j::table.find(id.0))
+                    .set((
+                        j::state.eq(DONE),
+                        j::locked_until.eq(None::<i64>),
+                        j::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                Ok(Ok(()))
+            },
+        )
         .await??;
         Ok(())
     }
@@ -477,28 +483,32 @@ impl JobQueue for DieselStore {
         // Grouped like `complete_job`, keyed by the lowest id. One conditional UPDATE: jobs no
         // longer running under `worker` do not match, and are simply not returned.
         let done: Vec<i64> = self
-            .write_grouped(format!("job-row\u{0}{first:020}"), move |conn| {
-                let mut done = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(ID_CHUNK) {
-                    let target = j::table
-                        .filter(j::id.eq_any(chunk))
-                        .filter(j::state.eq(RUNNING))
-                        .filter(j::locked_by.eq(&worker));
-                    let update = diesel::update(target).set((
-                        j::state.eq(DONE),
-                        j::locked_until.eq(None::<i64>),
-                        j::updated_at.eq(now),
-                    ));
-                    // Kept prepared for the worker's batches (16 at a time).
-                    let ids: Vec<i64> = per_backend!(&mut *conn, |c| kept_list(
-                        update.returning(j::id),
-                        chunk.len()
-                    )
-                    .get_results(c))?;
-                    done.extend(ids);
-                }
-                Ok(done)
-            })
+            .write_grouped(
+                Lane::Background,
+                format!("job-row\u{0}{first:020}"),
+                move |conn| {
+                    let mut done = Vec::with_capacity(ids.len());
+                    for chunk in ids.chunks(ID_CHUNK) {
+                        let target = j::table
+                            .filter(j::id.eq_any(chunk))
+                            .filter(j::state.eq(RUNNING))
+                            .filter(j::locked_by.eq(&worker));
+                        let update = diesel::update(target).set((
+                            j::state.eq(DONE),
+                            j::locked_until.eq(None::<i64>),
+                            j::updated_at.eq(now),
+                        ));
+                        // Kept prepared for the worker's batches (16 at a time).
+                        let ids: Vec<i64> = per_backend!(&mut *conn, |c| kept_list(
+                            update.returning(j::id),
+                            chunk.len()
+                        )
+                        .get_results(c))?;
+                        done.extend(ids);
+                    }
+                    Ok(done)
+                },
+            )
             .await?;
         Ok(done.into_iter().map(JobId).collect())
     }

@@ -108,16 +108,15 @@ impl DieselStore {
             )?;
         }
         let pool = build_pool(&url, &options, pg_schema)?;
-        let group_leaders = match url.backend() {
-            BackendKind::Sqlite => 1,
-            // A third of the pool, at most 4: reads and lone writes keep the rest.
-            BackendKind::Postgres => (crate::pool::pool_size(&url, &options) / 3).clamp(1, 4),
+        let group = match url.backend() {
+            BackendKind::Sqlite => group::GroupCommit::shared(),
+            BackendKind::Postgres => group::GroupCommit::two_lanes(),
         };
         let store = Self {
             inner: Arc::new(Inner {
                 pool,
                 backend: url.backend(),
-                group: group::GroupCommit::new(group_leaders as usize),
+                group,
                 sqlite_writer: std::sync::Mutex::new(()),
                 lease_check: jobs::LeaseCheck::default(),
             }),

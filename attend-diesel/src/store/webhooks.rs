@@ -11,6 +11,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
+use super::group::Lane;
 use super::jobs::{NewJobRow, enqueue_tx, new_job_row};
 use super::prepared::kept_list;
 use super::{DieselStore, ID_CHUNK, per_backend};
@@ -308,7 +309,9 @@ impl WebhookInbox for DieselStore {
         // Grouped: concurrent deliveries share one transaction (store/group.rs); the answer
         // still comes only after that transaction committed.
         Ok(self
-            .write_grouped(lock_key(&row), move |conn| insert_tx(conn, &row))
+            .write_grouped(Lane::Request, lock_key(&row), move |conn| {
+                insert_tx(conn, &row)
+            })
             .await?)
     }
 
@@ -383,25 +386,29 @@ impl WebhookInbox for DieselStore {
         let now = micros(now);
         // Grouped like the single mark; keyed by the lowest id it writes.
         Ok(self
-            .write_grouped(format!("webhook-row\u{0}{first:020}"), move |conn| {
-                let mut marked = 0;
-                for chunk in ids.chunks(ID_CHUNK) {
-                    // Kept prepared for the worker's batches (16 at a time); with `RETURNING`,
-                    // as keeping needs, the marked ids are counted.
-                    let update = diesel::update(w::table.filter(w::id.eq_any(chunk))).set((
-                        w::status.eq(WebhookStatus::Processed.encode()),
-                        w::processed_at.eq(Some(now)),
-                        w::failure.eq(None::<String>),
-                    ));
-                    let ids: Vec<i64> = per_backend!(&mut *conn, |c| kept_list(
-                        update.returning(w::id),
-                        chunk.len()
-                    )
-                    .get_results(c))?;
-                    marked += ids.len();
-                }
-                Ok(marked as u64)
-            })
+            .write_grouped(
+                Lane::Background,
+                format!("webhook-row\u{0}{first:020}"),
+                move |conn| {
+                    let mut marked = 0;
+                    for chunk in ids.chunks(ID_CHUNK) {
+                        // Kept prepared for the worker's batches (16 at a time); with `RETURNING`,
+                        // as keeping needs, the marked ids are counted.
+                        let update = diesel::update(w::table.filter(w::id.eq_any(chunk))).set((
+                            w::status.eq(WebhookStatus::Processed.encode()),
+                            w::processed_at.eq(Some(now)),
+                            w::failure.eq(None::<String>),
+                        ));
+                        let ids: Vec<i64> = per_backend!(&mut *conn, |c| kept_list(
+                            update.returning(w::id),
+                            chunk.len()
+                        )
+                        .get_results(c))?;
+                        marked += ids.len();
+                    }
+                    Ok(marked as u64)
+                },
+            )
             .await?)
     }
 
@@ -410,9 +417,11 @@ impl WebhookInbox for DieselStore {
         // Grouped: the worker marks deliveries processed while the receiver stores new ones.
         // One UPDATE (so alone it needs no transaction); a failure (no such row) wrote
         // nothing: it is this caller's answer, and the group commits.
-        self.write_grouped_statement(format!("webhook-row\u{0}{:020}", id.0), move |conn| {
-            Ok(mark(conn, id.0, WebhookStatus::Processed, None, now))
-        })
+        self.write_grouped_statement(
+            Lane::Background,
+            format!("webhook-row\u{0}{:020}", id.0),
+            move |conn| Ok(mark(conn, id.0, WebhookStatus::Processed, None, now)),
+        )
         .await??;
         Ok(())
     }

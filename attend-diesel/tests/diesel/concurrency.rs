@@ -675,3 +675,94 @@ async fn a_lone_join_click_is_one_statement_on_postgres() {
             .is_empty()
     );
 }
+
+/// On PostgreSQL the receiver's writes and the worker's are grouped in separate lanes: with
+/// the worker's "processed" marks stuck behind row locks another transaction holds (every
+/// worker leader blocked), a new delivery is still stored and committed at once. With one
+/// queue for both, the delivery waited until the locks went, however many leaders the queue
+/// had once each had picked up a stuck mark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deliveries_do_not_wait_behind_the_workers_writes_on_postgres() {
+    use diesel::RunQueryDsl;
+    use diesel::connection::Connection;
+    use diesel::sql_types::{Array, BigInt};
+    use std::time::Duration;
+
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    let store = db.store.clone();
+    let mut held = Vec::new();
+    for i in 0..6 {
+        let insert = store
+            .insert_webhook(&delivery(&format!("held-{i}"), i))
+            .await
+            .expect("store");
+        held.push(insert.id());
+    }
+    // Another transaction locks the six rows until told to finish.
+    let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let ids: Vec<i64> = held.iter().map(|id| id.0).collect();
+    let holder = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .with_conn(move |conn| {
+                    let attend_diesel::AnyConnection::Postgresql(pg) = conn else {
+                        unreachable!("a PostgreSQL store");
+                    };
+                    pg.transaction(|c| {
+                        diesel::sql_query(
+                            "SELECT id FROM attend_webhooks WHERE id = ANY($1) FOR UPDATE",
+                        )
+                        .bind::<Array<BigInt>, _>(&ids)
+                        .execute(c)?;
+                        let _ = locked_tx.send(());
+                        // Bounded, so a failing test cannot hang.
+                        let _ = release_rx.recv_timeout(Duration::from_secs(30));
+                        Ok::<_, diesel::result::Error>(())
+                    })
+                })
+                .await
+        }
+    });
+    locked_rx.await.expect("rows locked");
+    // The worker's marks, one at a time, so that each would take a leader of its own.
+    let mut marks = tokio::task::JoinSet::new();
+    for id in held.clone() {
+        let store = store.clone();
+        marks.spawn(async move { store.mark_webhook_processed(id, t(100)).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let fresh = tokio::time::timeout(
+        Duration::from_secs(10),
+        store.insert_webhook_with_job(
+            &delivery("fresh", 50),
+            &webhook_job("process_webhook"),
+            t(50),
+        ),
+    )
+    .await;
+    let waiting_marks = marks.len();
+    release_tx.send(()).expect("release the locks");
+    holder.await.expect("holder").expect("holder transaction");
+    while let Some(done) = marks.join_next().await {
+        done.expect("task").expect("mark once the locks are gone");
+    }
+    let fresh = fresh
+        .expect("the delivery waited behind the worker's blocked writes")
+        .expect("stored");
+    assert!(fresh.is_new(), "{fresh:?}");
+    assert_eq!(waiting_marks, held.len(), "the marks were still blocked");
+    let waiting = store
+        .list_unprocessed_webhooks(t(1_000), 100)
+        .await
+        .expect("list");
+    let keys: Vec<&str> = waiting.iter().map(|w| w.dedupe_key.as_str()).collect();
+    assert_eq!(
+        keys,
+        vec!["fresh"],
+        "the held deliveries are marked processed now"
+    );
+}

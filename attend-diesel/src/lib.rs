@@ -135,14 +135,19 @@
 //!   checkpoint every 250 ms; `wal_autocheckpoint = 0`), so no commit pays for copying the
 //!   log into the database while other writers wait.
 //! * **Group commit** (both backends): the small writes that arrive many at a time (a webhook
-//!   delivery with its job, job enqueues, join clicks, and the worker's per-delivery event
+//!   delivery with its job, job enqueues, join clicks on SQLite, and the worker's per-delivery event
 //!   insert, "processed" mark and job completion) share one transaction among concurrent
 //!   callers; each call still returns only after the transaction holding its write committed,
 //!   and a failure in the group makes every member run alone. SQLite runs one group at a
 //!   time. PostgreSQL has two lanes, each running one group at a time on its own connection:
-//!   writes an HTTP request waits on (deliveries, join clicks, enqueues), and the worker's,
-//!   so an acknowledgement never waits behind the worker's larger writes. See
-//!   `BENCHMARKS.md` for what it changes.
+//!   writes an HTTP request waits on (deliveries, enqueues), and the worker's, so an
+//!   acknowledgement never waits behind the worker's larger writes. See `BENCHMARKS.md` for
+//!   what it changes.
+//! * **Join clicks on PostgreSQL** are one statement each, committed without waiting for the
+//!   WAL flush (`synchronous_commit` off for that statement's own transaction): a click is a
+//!   hint for the roster, not attendance evidence, and the redirect should not wait on a disk
+//!   flush. A server crash may lose the last fraction of a second of clicks and nothing else;
+//!   every other write commits synchronously.
 //! * **PostgreSQL**: `ON CONFLICT` for idempotent inserts, `SELECT … FOR UPDATE` where a row
 //!   is read, merged and written back, and `FOR UPDATE SKIP LOCKED` to claim jobs, so several
 //!   app instances can share one database and one queue.

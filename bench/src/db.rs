@@ -40,6 +40,16 @@ struct Count {
 }
 
 #[derive(QueryableByName)]
+struct Connections {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = BigInt)]
+    tls: i64,
+    #[diesel(sql_type = BigInt)]
+    unix: i64,
+}
+
+#[derive(QueryableByName)]
 struct Setting {
     #[diesel(sql_type = Text)]
     value: String,
@@ -199,7 +209,21 @@ impl Backend {
                 )
                 .get_result(&mut conn)
                 .map_err(|e| e.to_string())?;
-                Ok(format!("synchronous_commit={}, fsync={}", v.value, f.value))
+                // How the app's connections reach the server: TLS over loopback costs both
+                // sides CPU on every round trip (BENCHMARKS.md, "Two lanes").
+                let c: Connections = diesel::sql_query(
+                    "SELECT COUNT(*) AS n, COUNT(*) FILTER (WHERE s.ssl) AS tls, \
+                     COUNT(*) FILTER (WHERE a.client_addr IS NULL) AS unix \
+                     FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
+                     WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
+                     AND a.backend_type = 'client backend'",
+                )
+                .get_result(&mut conn)
+                .map_err(|e| e.to_string())?;
+                Ok(format!(
+                    "synchronous_commit={}, fsync={}; app connections: {} ({} with TLS, {} over a Unix socket)",
+                    v.value, f.value, c.n, c.tls, c.unix
+                ))
             }
         }
     }

@@ -290,7 +290,10 @@ pub trait AttendanceStore: Send + Sync {
     async fn list_manual_links(&self, meeting: &MeetingId) -> StoreResult<Vec<ManualLink>>;
 
     /// Records one click of a personal join link. Every call adds a row (clicks are counted,
-    /// not deduplicated). `NotFound` if the meeting does not exist.
+    /// not deduplicated). `NotFound` if the meeting does not exist. A click is a hint for the
+    /// roster, not attendance evidence: a store may commit it without waiting for its disk
+    /// flush (attend-diesel does on PostgreSQL), so that a crash of the database server may
+    /// lose the last moment's clicks, never other data.
     async fn record_join_click(&self, click: &JoinClick) -> StoreResult<()>;
 
     /// The join-link clicks of a meeting, oldest first (ties in any order); empty if none.

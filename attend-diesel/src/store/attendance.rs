@@ -18,7 +18,7 @@ use super::group::Lane;
 use super::meetings::require_meeting;
 use super::{DieselStore, per_backend};
 use crate::codec::{Codec, email_key, micros, opt_micros, opt_time, time};
-use crate::connection::AnyConnection;
+use crate::connection::{AnyConnection, BackendKind};
 use crate::error::DieselStoreError;
 use crate::schema::{
     attend_instances as i, attend_join_clicks as jc, attend_manual_links as ml,
@@ -690,28 +690,24 @@ impl AttendanceStore for DieselStore {
             user_id: click.user.0.clone(),
             clicked_at: micros(click.at),
         };
-        // Grouped with other concurrent small writes (a class opening its links at once).
         // One statement, `INSERT … SELECT` from the meeting's row, so that an unknown meeting
-        // inserts nothing (NotFound) and a lone click needs no transaction on PostgreSQL: a
-        // click at 2,000 a second was four round trips (BEGIN, the meeting check, INSERT,
-        // COMMIT) and most of the server's CPU in the join-link benchmark.
+        // inserts nothing (NotFound) and a click needs no transaction of its own: a click at
+        // 2,000 a second was four round trips (BEGIN, the meeting check, INSERT, COMMIT) and
+        // most of the server's CPU in the join-link benchmark.
+        if self.backend() == BackendKind::Postgres {
+            // Alone, never grouped, and committed without waiting for the WAL flush: a click
+            // is a hint for the roster ("opened the link"), not attendance evidence, and the
+            // redirect should not wait on a disk flush (a checkpoint made it wait tens of
+            // milliseconds). A server crash may lose the last fraction of a second of clicks,
+            // nothing else; the setting lasts for this statement's own transaction only, so
+            // it can never reach a grouped write such as a delivery.
+            let inserted = self.run(move |conn| insert_click(conn, &row, true)).await?;
+            return Ok(click_outcome(inserted)?);
+        }
+        // SQLite: grouped with other concurrent small writes (a class opening its links at
+        // once); its commit is already not flushed (`synchronous = NORMAL`).
         self.write_grouped_statement(Lane::Request, String::new(), move |conn| {
-            use diesel::IntoSql;
-            use diesel::sql_types::{BigInt, Text};
-            let from_meeting = m::table.filter(m::id.eq(row.meeting_id.clone())).select((
-                m::id,
-                row.user_id.clone().into_sql::<Text>(),
-                row.clicked_at.into_sql::<BigInt>(),
-            ));
-            let inserted = diesel::insert_into(jc::table)
-                .values(from_meeting)
-                .into_columns((jc::meeting_id, jc::user_id, jc::clicked_at))
-                .execute(conn)?;
-            Ok(if inserted == 0 {
-                Err(DieselStoreError::not_found(Entity::Meeting))
-            } else {
-                Ok(())
-            })
+            Ok(click_outcome(insert_click(conn, &row, false)?))
         })
         .await??;
         Ok(())
@@ -738,5 +734,59 @@ impl AttendanceStore for DieselStore {
                 })
             })
             .collect::<Result<_, DieselStoreError>>()?)
+    }
+}
+
+#[declare_sql_function]
+extern "SQL" {
+    /// PostgreSQL's `set_config(name, value, is_local)`: sets a setting for the current
+    /// transaction only when `is_local`.
+    fn set_config(
+        name: diesel::sql_types::Text,
+        value: diesel::sql_types::Text,
+        is_local: diesel::sql_types::Bool,
+    ) -> diesel::sql_types::Text;
+}
+
+/// The join click's one statement: `INSERT … SELECT` from the meeting's row (no row for an
+/// unknown meeting). With `lazy_commit` (PostgreSQL only) the statement also switches
+/// `synchronous_commit` off for its own transaction, as `SET LOCAL` would, so that it commits
+/// without waiting for the WAL flush; the filter is only evaluated for the meeting's row.
+fn insert_click(
+    conn: &mut AnyConnection,
+    row: &JoinClickRow,
+    lazy_commit: bool,
+) -> Result<usize, DieselStoreError> {
+    use diesel::IntoSql;
+    use diesel::sql_types::{BigInt, Text};
+    let columns = (
+        m::id,
+        row.user_id.clone().into_sql::<Text>(),
+        row.clicked_at.into_sql::<BigInt>(),
+    );
+    let into = (jc::meeting_id, jc::user_id, jc::clicked_at);
+    let meeting = m::table.filter(m::id.eq(row.meeting_id.clone()));
+    Ok(match conn {
+        AnyConnection::Postgresql(pg) if lazy_commit => diesel::insert_into(jc::table)
+            .values(
+                meeting
+                    .filter(set_config("synchronous_commit", "off", true).eq("off"))
+                    .select(columns),
+            )
+            .into_columns(into)
+            .execute(pg)?,
+        _ => diesel::insert_into(jc::table)
+            .values(meeting.select(columns))
+            .into_columns(into)
+            .execute(conn)?,
+    })
+}
+
+/// A click's outcome from the rows its statement inserted: none means no such meeting.
+fn click_outcome(inserted: usize) -> Result<(), DieselStoreError> {
+    if inserted == 0 {
+        Err(DieselStoreError::not_found(Entity::Meeting))
+    } else {
+        Ok(())
     }
 }

@@ -8,10 +8,11 @@
 //! one write transaction. Only after the commit does each caller get its own result, so "`Ok`
 //! means committed" holds for every member. SQLite has one queue and one leader. PostgreSQL has
 //! two queues ([`Lane`]), each with its own leader on its own connection: writes that an HTTP
-//! request waits on (deliveries, join clicks, enqueues) never queue behind the worker's larger
-//! writes, and each lane's groups grow with its own load (see [`GroupCommit::new`]).
+//! request waits on (deliveries, enqueues) never queue behind the worker's larger writes, and
+//! each lane's groups grow with its own load (see [`GroupCommit::two_lanes`]).
 //!
-//! Grouped: the receiver's delivery-and-job insert, job enqueues, join clicks, and the worker's
+//! Grouped: the receiver's delivery-and-job insert, job enqueues, join clicks on SQLite (on
+//! PostgreSQL a click commits alone without waiting for the WAL flush), and the worker's
 //! writes (participant events, deliveries marked processed, jobs marked done), which would
 //! otherwise be three transactions per batch. The deliveries of a group are inserted together
 //! with **one processing job for all of them** (`process_webhooks`, when the job template has
@@ -40,8 +41,8 @@
 //! * A group of one member that is a single statement
 //!   ([`DieselStore::write_grouped_statement`]) runs on PostgreSQL without `BEGIN` and
 //!   `COMMIT`: the statement is atomic and committed by itself, and a lone member is the usual
-//!   case at moderate rates (a join click at 2,000 a second finds the queue empty), where the
-//!   transaction's two extra round trips were most of the server's work for it.
+//!   case at moderate rates (a single "processed" mark), where the transaction's two extra
+//!   round trips would be most of the server's work for it.
 //!
 //! A caller that stops waiting (a dropped request) leaves its entry in the queue: it is applied
 //! anyway, which for the webhook inbox is harmless (a redelivery is a duplicate).
@@ -63,7 +64,7 @@ pub(crate) const MAX_GROUP: usize = 256;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Lane {
     /// A write an HTTP request waits on before it answers: a delivery (Zoom's 3-second
-    /// deadline), a join click, a job enqueue.
+    /// deadline), a job enqueue, a join click on SQLite.
     Request,
     /// The worker's writes: participant events, deliveries marked processed, jobs finished.
     /// Larger, and nobody is waiting on an answer.

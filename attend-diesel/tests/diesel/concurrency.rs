@@ -610,10 +610,10 @@ async fn readers_catch_up_with_added_events_on_postgres() {
     readers_catch_up_with_added_events(db.store.clone()).await;
 }
 
-/// On PostgreSQL a join click that finds no other write waiting is one statement with no
-/// transaction around it (a click at a moderate rate was four round trips: BEGIN, a meeting
-/// check, the INSERT, COMMIT), and a click for an unknown meeting is still refused with
-/// nothing written.
+/// On PostgreSQL a join click is one statement with no transaction around it (a click at a
+/// moderate rate was four round trips: BEGIN, a meeting check, the INSERT, COMMIT) that
+/// commits without waiting for the WAL flush, for itself only; a click for an unknown meeting
+/// is still refused with nothing written.
 #[tokio::test]
 async fn a_lone_join_click_is_one_statement_on_postgres() {
     use attend_core::store::JoinClick;
@@ -656,6 +656,31 @@ async fn a_lone_join_click_is_one_statement_on_postgres() {
     let ran = std::mem::take(&mut *seen.lock().expect("log"));
     assert_eq!(ran.len(), 1, "one statement, no transaction: {ran:#?}");
     assert!(ran[0].starts_with("INSERT INTO"), "{ran:#?}");
+    // Committed without waiting for the WAL flush, for that statement's transaction only:
+    // the pool's connection (the next delivery's, maybe) commits synchronously again.
+    assert!(
+        ran[0].contains("set_config($") || ran[0].contains("set_config('synchronous_commit'"),
+        "the click turns synchronous_commit off for itself: {ran:#?}"
+    );
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        synchronous_commit: String,
+    }
+    let after = store
+        .with_conn(|conn| {
+            diesel::RunQueryDsl::get_result::<Setting>(
+                diesel::sql_query("SHOW synchronous_commit"),
+                conn,
+            )
+        })
+        .await
+        .expect("show");
+    assert_eq!(
+        after.synchronous_commit, "on",
+        "the setting outlived the click"
+    );
+    seen.lock().expect("log").clear();
 
     let err = store
         .record_join_click(&click("ghost"))

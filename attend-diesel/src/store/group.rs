@@ -105,14 +105,15 @@ impl GroupCommit {
         }
     }
 
-    /// A queue with one leader per lane: PostgreSQL, which runs transactions side by side.
+    /// Two queues, one per lane, with one leader each: PostgreSQL, which runs transactions
+    /// side by side.
     ///
-    /// One leader per lane, measured on the benchmark machine (BENCHMARKS.md, "Two lanes"):
-    /// against up to four leaders sharing one queue, deliveries no longer wait behind the
+    /// Measured on the benchmark machine (BENCHMARKS.md, "Two lanes"): against three leaders
+    /// sharing one queue (the previous default), deliveries no longer wait behind the
     /// worker's event inserts and marks (p99 at 5,000 deliveries a second down by about
     /// 40 %), and one leader's groups are larger (fewer transactions: the most deliveries
-    /// acknowledged per second up by about 30 %, with less CPU per delivery in the app and
-    /// in PostgreSQL). Groups of the two lanes cannot deadlock each other any more than two
+    /// acknowledged per second up by about a quarter, with less CPU per delivery in the app
+    /// and in PostgreSQL). Groups of the two lanes cannot deadlock each other any more than two
     /// processes can (see the module docs): each applies its members in lock-key order.
     pub(crate) fn two_lanes() -> Self {
         Self {

@@ -457,9 +457,15 @@ impl AttendanceStore for DieselStore {
             .write_grouped(Lane::Background, key, move |conn| {
                 let meetings: BTreeSet<&str> = rows.iter().map(|r| r.meeting_id.as_str()).collect();
                 for meeting in meetings {
-                    // Refused before any write: this caller's error, the group commits.
-                    if let Err(err) = require_meeting(conn, meeting) {
-                        return Ok(Err(err));
+                    // No such meeting, refused before any write: this caller's error, the
+                    // group commits. A database error fails the member (the group rolls back
+                    // and runs alone).
+                    match require_meeting(conn, meeting) {
+                        Ok(()) => {}
+                        Err(missing @ DieselStoreError::NotFound { .. }) => {
+                            return Ok(Err(missing));
+                        }
+                        Err(err) => return Err(err),
                     }
                 }
                 // Duplicates (stored before or earlier in this batch) hit the UNIQUE key and

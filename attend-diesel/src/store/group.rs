@@ -28,7 +28,8 @@
 //!   each. A member that refuses before writing anything (the worker's "job done" for a job
 //!   no longer its own, a "processed" mark or event insert for a missing row) does not fail:
 //!   it returns its error as its result (`Ok(Err(_))`), so the receiver's deliveries in the
-//!   same group still commit at once instead of all running alone.
+//!   same group still commit at once instead of all running alone. Only such refusals: a
+//!   database error on the way (a lost connection) fails the member, so that it runs again.
 //! * If no connection can be had, every caller gets a retryable connection error at once
 //!   (one pool timeout for the whole group, not one each), and so does every caller that
 //!   queued during that timeout: with the worker's writes in the queue too, a delivery could

@@ -450,9 +450,15 @@ impl JobQueue for DieselStore {
             format!("job-row\u{0}{:020}", id.0),
             move |conn| {
                 // Not ours (another worker re-claimed it, or it is finished): refused before any
-                // write, so this caller's error and the group commits.
-                if let Err(err) = owned_job(conn, id.0, &worker) {
-                    return Ok(Err(err));
+                // write, so this caller's error and the group commits. A database error fails
+                // the member (the group rolls back and runs alone).
+                match owned_job(conn, id.0, &worker) {
+                    Ok(_) => {}
+                    Err(
+                        refused @ (DieselStoreError::NotFound { .. }
+                        | DieselStoreError::Conflict { .. }),
+                    ) => return Ok(Err(refused)),
+                    Err(err) => return Err(err),
                 }
                 diesel::update(j::table.find(id.0))
                     .set((

@@ -415,12 +415,17 @@ impl WebhookInbox for DieselStore {
     async fn mark_webhook_processed(&self, id: WebhookId, now: DateTime<Utc>) -> StoreResult<()> {
         let now = micros(now);
         // Grouped: the worker marks deliveries processed while the receiver stores new ones.
-        // One UPDATE (so alone it needs no transaction); a failure (no such row) wrote
-        // nothing: it is this caller's answer, and the group commits.
+        // One UPDATE (so alone it needs no transaction). No such row wrote nothing: that is
+        // this caller's answer, and the group commits. A database error fails the member
+        // instead, so its group rolls back and runs alone, and a lone mark on a lost
+        // connection runs again on another.
         self.write_grouped_statement(
             Lane::Background,
             format!("webhook-row\u{0}{:020}", id.0),
-            move |conn| Ok(mark(conn, id.0, WebhookStatus::Processed, None, now)),
+            move |conn| match mark(conn, id.0, WebhookStatus::Processed, None, now) {
+                Err(missing @ DieselStoreError::NotFound { .. }) => Ok(Err(missing)),
+                done => done.map(Ok),
+            },
         )
         .await??;
         Ok(())

@@ -791,3 +791,59 @@ async fn deliveries_do_not_wait_behind_the_workers_writes_on_postgres() {
         "the held deliveries are marked processed now"
     );
 }
+
+/// A lone single-statement write on PostgreSQL (no transaction around it) whose connection
+/// was lost runs again on a fresh connection: the caller sees it done, not an error. Here the
+/// server ends the pool's only connection before a "processed" mark is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_statement_on_a_lost_connection_runs_again_on_postgres() {
+    use diesel::connection::Connection;
+    use diesel::sql_types::Integer;
+    use diesel::{PgConnection, RunQueryDsl};
+
+    #[derive(diesel::QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = Integer)]
+        pid: i32,
+    }
+
+    let Some(db) = common::postgres_with(attend_diesel::Options::new().pool_size(1)).await else {
+        return;
+    };
+    let store = &db.store;
+    let id = store
+        .insert_webhook(&delivery("lost-connection", 1))
+        .await
+        .expect("store")
+        .id();
+    let pid = store
+        .with_conn(|conn| {
+            diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result::<Pid>(conn)
+        })
+        .await
+        .expect("pid")
+        .pid;
+    let mut admin = PgConnection::establish(&db.url).expect("a second connection");
+    diesel::sql_query("SELECT pg_terminate_backend($1)")
+        .bind::<Integer, _>(pid)
+        .execute(&mut admin)
+        .expect("terminate the pool's connection");
+
+    store
+        .mark_webhook_processed(id, t(10))
+        .await
+        .expect("marked on a fresh connection");
+    let waiting = store
+        .list_unprocessed_webhooks(t(1_000), 10)
+        .await
+        .expect("list");
+    assert!(waiting.is_empty(), "still waiting: {waiting:?}");
+    let now = store
+        .with_conn(|conn| {
+            diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result::<Pid>(conn)
+        })
+        .await
+        .expect("pid")
+        .pid;
+    assert_ne!(now, pid, "the lost connection went back into the pool");
+}

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use attend_core::attendance::Roster;
 use attend_core::model::{InstanceId, InstanceState, MatchedBy, MeetingId, Status, UserId};
-use attend_core::service::{MeetingPatch, PolicyPatch};
+use attend_core::service::{MeetingPatch, PolicyPatch, ReconcileOutcome};
 use attend_core::store::{AttendanceStore, JobQueue, NewJob, WebhookInbox, WebhookStatus};
 use attend_core::testing::memory::MemoryStore;
 use attend_zoom_sim::{Connection, Identity, Person, Scenario, SimConfig, Timeline};
@@ -995,4 +995,110 @@ async fn cached_rosters_follow_events_stored_by_another_process() {
     let row = later.record(&absent).expect("still on the roster");
     assert_eq!(row.attended_seconds, 330, "{row:?}");
     assert_eq!(row.joins, 2);
+}
+
+/// An instance whose `meeting.ended` never arrived (Zoom gave up its retries) stays live; an
+/// explicit reconcile of it pulls Zoom's report, and since there is one, the meeting ended:
+/// the instance becomes final with the report's times. A meeting that is really live has no
+/// report: the same request leaves it live, with nothing scheduled to finalize it later.
+#[tokio::test]
+async fn a_live_instance_named_in_a_reconcile_is_final_only_if_zoom_has_its_report() {
+    let w = World::start().await;
+    let users = w.add_students(2);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    let now = w.now();
+    let scenario = Scenario::new(zoom_id, now - TimeDelta::minutes(61), 3600)
+        .person(
+            Person::registrant(&World::synthetic_email("u1"))
+                .connection(Connection::main(0, 10, None)),
+        )
+        .person(
+            Person::registrant(&World::synthetic_email("u2")).connection(Connection::main(
+                0,
+                20,
+                Some(1800),
+            )),
+        );
+    let timeline = w.zoom.timeline(&scenario).unwrap();
+    w.zoom.record(&timeline);
+    let mut dropped = 0;
+    for e in &timeline.events {
+        if e.event.ends_with(".ended") {
+            dropped += 1;
+            continue;
+        }
+        w.deliver(&e.body).await.unwrap();
+    }
+    assert_eq!(dropped, 1, "the class has one meeting.ended");
+    w.attend.drain().await.unwrap();
+    let uuid = InstanceId::new(timeline.instances[0].uuid.clone());
+    let state = |w: &World| {
+        let (w, m) = (w.attend.clone(), m.id.clone());
+        async move { w.instances(&m).await.unwrap().instances[0].state }
+    };
+    assert_eq!(state(&w).await, InstanceState::Live);
+
+    // Every ended instance: none.
+    let queued = w.attend.request_reconcile(&m.id, None).await.unwrap();
+    assert!(queued.instances.is_empty(), "{queued:?}");
+    // This one by name: pulled, and Zoom's report says it ended.
+    let queued = w
+        .attend
+        .request_reconcile(&m.id, Some(&uuid))
+        .await
+        .unwrap();
+    assert_eq!(queued.instances, vec![uuid.clone()]);
+    w.attend.drain().await.unwrap();
+    let fin = w
+        .attend
+        .attendance(&m.id, Some(&uuid))
+        .await
+        .unwrap()
+        .roster;
+    assert_eq!(fin.state, InstanceState::Final);
+    let per_user: BTreeMap<_, _> = fin
+        .roster
+        .iter()
+        .map(|r| (r.user_id.clone(), r.attended_seconds))
+        .collect();
+    assert_eq!(per_user[&UserId::from("u2")], 1780);
+    assert_eq!(
+        per_user[&UserId::from("u1")],
+        3590,
+        "u1 stayed to the end: the report's leave time ends the instance"
+    );
+
+    // A class that is on now: Zoom has no report for it.
+    let (m2, zoom_id2) = w.linked_meeting(false).await;
+    w.attend.register_users(&m2.id, &users).await.unwrap();
+    let now = w.now();
+    let live = Scenario::new(zoom_id2, now - TimeDelta::minutes(20), 3600).person(
+        Person::registrant(&World::synthetic_email("u1")).connection(Connection::main(0, 60, None)),
+    );
+    let timeline2 = w.zoom.timeline(&live).unwrap();
+    for e in timeline2.events.iter().filter(|e| e.at <= now) {
+        w.deliver(&e.body).await.unwrap();
+    }
+    w.attend.drain().await.unwrap();
+    let uuid2 = InstanceId::new(timeline2.instances[0].uuid.clone());
+    let queued = w
+        .attend
+        .request_reconcile(&m2.id, Some(&uuid2))
+        .await
+        .unwrap();
+    assert_eq!(queued.instances, vec![uuid2.clone()]);
+    w.attend.drain().await.unwrap();
+    let outcome = w.attend.reconcile_now(&m2.id, &uuid2).await.unwrap();
+    assert_eq!(outcome, ReconcileOutcome::NotEnded);
+    // Long after any retry or grace period: still live, nothing finalized it.
+    w.advance(TimeDelta::hours(8));
+    w.attend.drain().await.unwrap();
+    let still = w
+        .attend
+        .attendance(&m2.id, Some(&uuid2))
+        .await
+        .unwrap()
+        .roster;
+    assert_eq!(still.state, InstanceState::Live);
 }

@@ -261,7 +261,9 @@ pub(crate) async fn link_participant(
 /// Queue a pull of Zoom's participant report.
 ///
 /// For one instance (`instance=uuid`) or every ended instance of the meeting. The pull runs in
-/// the background; the roster becomes `final` once it succeeded.
+/// the background; the roster becomes `final` once it succeeded. An instance named by
+/// `instance` is pulled even while live: if Zoom has its report (its `meeting.ended` never
+/// arrived), it becomes `final`; if not, it stays live.
 #[utoipa::path(
     post,
     path = "/meetings/{id}/reconcile",

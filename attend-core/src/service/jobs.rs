@@ -148,7 +148,8 @@ pub enum ReconcileOutcome {
     },
     /// The retry window passed without a report: finalized from webhooks alone.
     GaveUp,
-    /// The instance has not ended yet: nothing to pull.
+    /// The instance has not ended as far as attend knows (no `meeting.ended`) and Zoom has no
+    /// report for it: it stays live, and no pull is scheduled.
     NotEnded,
 }
 

@@ -13,9 +13,15 @@ use super::{Attend, Missing, ReconcileQueued, ServiceError};
 
 impl Attend {
     /// Queues an immediate report pull (`POST /meetings/{id}/reconcile`, answered 202) for
-    /// one instance, or for every instance of the meeting that has ended. Live instances
-    /// are skipped. The pull runs in the worker; see [`reconcile_now`](Self::reconcile_now)
-    /// to pull in this task.
+    /// one instance, or for every instance of the meeting that has ended. The pull runs in
+    /// the worker; see [`reconcile_now`](Self::reconcile_now) to pull in this task.
+    ///
+    /// Without `instance`, live instances are skipped. An instance named by `instance` is
+    /// queued even while it is live: its `meeting.ended` may never have arrived (Zoom gave up
+    /// its retries during an outage), and only Zoom's report can tell. If Zoom has a report
+    /// for it, the meeting has ended: the report is merged and the instance becomes `final`
+    /// (its end is the last leave). If not, nothing changes and nothing is retried: a
+    /// meeting that is really live is never made final by this.
     ///
     /// # Errors
     /// `NotFound(Meeting)`, `NotFound(Instance)`; `StorageUnavailable`.
@@ -38,8 +44,14 @@ impl Attend {
         };
         let now = self.now();
         let mut queued = Vec::new();
+        let named = instance.is_some();
         for i in candidates {
-            let Some(ended_at) = i.ended_at else { continue };
+            let ended_at = match i.ended_at {
+                Some(ended_at) => ended_at,
+                // Live: a single pull, asked for by name (see above).
+                None if named && i.state == InstanceState::Live => now,
+                None => continue,
+            };
             self.enqueue(
                 Job::Reconcile {
                     meeting: record.id.clone(),
@@ -62,6 +74,8 @@ impl Attend {
     /// report rows are stored (replacing any earlier pull; waiting-room rows left out) and
     /// the instance becomes `final`. A report that is not ready yet schedules another pull;
     /// an account without report access makes the instance final after the grace period.
+    /// A live instance (no `meeting.ended` seen) is pulled once: with a report it becomes
+    /// `final`, without one it stays live and the answer is `NotEnded`.
     ///
     /// # Errors
     /// `NotFound(Meeting)`, `NotFound(Instance)`; `RateLimited` / `ZoomUnavailable`
@@ -79,10 +93,9 @@ impl Attend {
             .await?
             .filter(|i| i.meeting == record.id)
             .ok_or(ServiceError::NotFound(Missing::Instance))?;
-        let Some(ended_at) = found.ended_at else {
-            return Ok(ReconcileOutcome::NotEnded);
-        };
-        let outcome = self.pull_report(&record, instance, ended_at).await?;
+        let live = found.ended_at.is_none() && found.state == InstanceState::Live;
+        let ended_at = found.ended_at.unwrap_or_else(|| self.now());
+        let outcome = self.pull_report(&record, instance, ended_at, live).await?;
         if let ReconcileOutcome::NotReady { retry_at } = &outcome {
             self.enqueue_at(
                 Job::Reconcile {
@@ -109,7 +122,15 @@ impl Attend {
         let Some(record) = self.inner.store.get_meeting(meeting).await? else {
             return Ok(ReconcileOutcome::GaveUp);
         };
-        self.pull_report(&record, instance, ended_at).await
+        // A pull asked for while the instance was live (see `request_reconcile`); its
+        // `meeting.ended` may have arrived since, and then this is an ordinary pull.
+        let live = self
+            .inner
+            .store
+            .get_instance(instance)
+            .await?
+            .is_some_and(|i| i.ended_at.is_none() && i.state == InstanceState::Live);
+        self.pull_report(&record, instance, ended_at, live).await
     }
 
     /// The `finalize` job: webhooks alone are the result.
@@ -129,11 +150,14 @@ impl Attend {
         }
     }
 
+    /// Pulls and merges the report; `live`: the instance has no end yet, so anything but a
+    /// report leaves it as it is (`NotEnded`), with no retry and no finalizing.
     async fn pull_report(
         &self,
         meeting: &MeetingRecord,
         instance: &InstanceId,
         ended_at: DateTime<Utc>,
+        live: bool,
     ) -> Result<ReconcileOutcome, ServiceError> {
         let span = info_span!("attend.reconcile", meeting = %meeting.id, instance = %instance);
         async move {
@@ -171,10 +195,17 @@ impl Attend {
                         .replace_report_rows(&meeting.id, instance, &rows)
                         .await?;
                     store.finalize_instance(instance, now).await?;
-                    info!(rows = rows.len(), "report merged; instance final");
+                    info!(rows = rows.len(), live, "report merged; instance final");
                     Ok(ReconcileOutcome::Final {
                         report_rows: rows.len(),
                     })
+                }
+                // No report for an instance without an end: it may well be live. Leave it.
+                Ok(_) | Err(ZoomFailure::NotFound { .. } | ZoomFailure::NoAccess { .. })
+                    if live =>
+                {
+                    info!("no report for a live instance; it stays live");
+                    Ok(ReconcileOutcome::NotEnded)
                 }
                 // An empty report a while after the end means nobody (but the host) came:
                 // Zoom builds reports only for meetings with two or more participants.

@@ -18,9 +18,9 @@ impl Attend {
     ///
     /// Without `instance`, live instances are skipped. An instance named by `instance` is
     /// queued even while it is live: its `meeting.ended` may never have arrived (Zoom gave up
-    /// its retries during an outage), and only Zoom's report can tell. If Zoom has a report
-    /// for it, the meeting has ended: the report is merged and the instance becomes `final`
-    /// (its end is the last leave). If not, nothing changes and nothing is retried: a
+    /// its retries during an outage), and only Zoom's report can tell. Zoom's participant
+    /// report covers past meetings only, so if Zoom has one for it, the meeting has ended: the
+    /// report is merged and the instance becomes `final` (its end is the last leave). If not, nothing changes and nothing is retried: a
     /// meeting that is really live is never made final by this.
     ///
     /// # Errors

@@ -1077,6 +1077,7 @@ async fn a_live_instance_named_in_a_reconcile_is_final_only_if_zoom_has_its_repo
         Person::registrant(&World::synthetic_email("u1")).connection(Connection::main(0, 60, None)),
     );
     let timeline2 = w.zoom.timeline(&live).unwrap();
+    w.zoom.record_started(&timeline2);
     for e in timeline2.events.iter().filter(|e| e.at <= now) {
         w.deliver(&e.body).await.unwrap();
     }

@@ -28,8 +28,9 @@
 //!   `GET /v2/report/meetings/{id|uuid}/participants` (`include_fields=registrant_id`,
 //!   pagination). A UUID path segment is decoded once, or twice when it was double-encoded;
 //!   a UUID that begins with `/` or contains `//` sent single-encoded is not found (Zoom
-//!   cannot route it), so clients must follow Zoom's double-encoding rule. Not ready for
-//!   [`SimConfig::report_delay`] after the instance ended; no reports on a plan without them.
+//!   cannot route it), so clients must follow Zoom's double-encoding rule. Not found while the
+//!   instance is in progress, not ready for [`SimConfig::report_delay`] after it ended; no
+//!   reports on a plan without them.
 //! - Rate limits per plan ([`Plan`]), token-bucket per category and daily caps, plus the
 //!   per-registrant (3/day), per-user meeting-write (100/day) and registrant-status (10/day)
 //!   caps, answering 429 with Zoom's bodies and `X-RateLimit-Category`, `X-RateLimit-Type`

@@ -328,6 +328,15 @@ impl Simulator {
         }
     }
 
+    /// Records a timeline's instances as started and still in progress, without sending
+    /// anything: their reports are not found until [`record`](Self::record) ends them.
+    pub fn record_started(&self, timeline: &Timeline) {
+        let mut s = self.shared.lock();
+        for inst in &timeline.instances {
+            s.instance_started(timeline.meeting_id, inst);
+        }
+    }
+
     /// Plays `scenario`: builds the timeline, delivers every event to `target` with `opts`,
     /// and records instances as they start and end (an instance's report becomes available
     /// [`SimConfig::report_delay`] after its `meeting.ended` was first sent). Returns when the

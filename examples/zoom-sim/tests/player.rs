@@ -604,6 +604,14 @@ async fn report_not_ready_then_ready_and_plans_without_reports() {
     let path = encode_uuid(&tl.instances[0].uuid);
     // Not played yet: not found.
     assert_eq!(fetch_report(&api, &path, 30, true).await.0, 404);
+    // In progress: not found either (reports cover meetings that ended), delay or not.
+    zoom.record_started(&tl);
+    zoom.set_report_delay(Duration::from_secs(0));
+    let (s, _, body) = api
+        .get(&format!("/report/meetings/{path}/participants"))
+        .await;
+    assert_eq!((s, body["code"].as_i64()), (404, Some(3001)));
+    zoom.set_report_delay(Duration::from_secs(600));
     zoom.record(&tl);
     let (s, _, body) = api
         .get(&format!("/report/meetings/{path}/participants"))

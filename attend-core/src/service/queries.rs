@@ -554,7 +554,7 @@ impl Attend {
         };
         let cache = &self.inner.roster_cache;
         // Not a live instance without an end: it is measured up to `now`.
-        let open = ev.record.ended_at.is_none() && ev.record.state == InstanceState::Live;
+        let open = ev.record.is_open();
         let cacheable = ev.revision.as_ref().filter(|_| !open);
         if let Some(rev) = cacheable
             && let Some(hit) = cache.roster(&ev.record.uuid, rev, &inputs)

@@ -20,8 +20,9 @@ impl Attend {
     /// queued even while it is live: its `meeting.ended` may never have arrived (Zoom gave up
     /// its retries during an outage), and only Zoom's report can tell. Zoom's participant
     /// report covers past meetings only, so if Zoom has one for it, the meeting has ended: the
-    /// report is merged and the instance becomes `final` (its end is the last leave). If not, nothing changes and nothing is retried: a
-    /// meeting that is really live is never made final by this.
+    /// report is merged and the instance becomes `final` (its end is the last leave). If not,
+    /// nothing changes and nothing is retried: a meeting that is really live is never made
+    /// final by this.
     ///
     /// # Errors
     /// `NotFound(Meeting)`, `NotFound(Instance)`; `StorageUnavailable`.
@@ -49,7 +50,7 @@ impl Attend {
             let ended_at = match i.ended_at {
                 Some(ended_at) => ended_at,
                 // Live: a single pull, asked for by name (see above).
-                None if named && i.state == InstanceState::Live => now,
+                None if named && i.is_open() => now,
                 None => continue,
             };
             self.enqueue(
@@ -93,7 +94,7 @@ impl Attend {
             .await?
             .filter(|i| i.meeting == record.id)
             .ok_or(ServiceError::NotFound(Missing::Instance))?;
-        let live = found.ended_at.is_none() && found.state == InstanceState::Live;
+        let live = found.is_open();
         let ended_at = found.ended_at.unwrap_or_else(|| self.now());
         let outcome = self.pull_report(&record, instance, ended_at, live).await?;
         if let ReconcileOutcome::NotReady { retry_at } = &outcome {
@@ -129,7 +130,7 @@ impl Attend {
             .store
             .get_instance(instance)
             .await?
-            .is_some_and(|i| i.ended_at.is_none() && i.state == InstanceState::Live);
+            .is_some_and(|i| i.is_open());
         self.pull_report(&record, instance, ended_at, live).await
     }
 

@@ -27,6 +27,15 @@ pub struct InstanceRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+impl InstanceRecord {
+    /// Whether the instance is still open as far as attend knows: `Live`, and no end seen
+    /// (no `meeting.ended`). Its roster is measured up to now; only Zoom's report can tell
+    /// whether it really ended.
+    pub fn is_open(&self) -> bool {
+        self.ended_at.is_none() && self.state == InstanceState::Live
+    }
+}
+
 /// What one observation says about an instance; merged into the stored row by
 /// [`AttendanceStore::upsert_instance`] (see [`merge_instance`]).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use attend_core::store::{
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::group::Lane;
+use super::group::{Lane, refusal_as_answer};
 use super::meetings::require_meeting;
 use super::{DieselStore, per_backend};
 use crate::codec::{Codec, email_key, micros, opt_micros, opt_time, time};
@@ -458,14 +458,9 @@ impl AttendanceStore for DieselStore {
                 let meetings: BTreeSet<&str> = rows.iter().map(|r| r.meeting_id.as_str()).collect();
                 for meeting in meetings {
                     // No such meeting, refused before any write: this caller's error, the
-                    // group commits. A database error fails the member (the group rolls back
-                    // and runs alone).
-                    match require_meeting(conn, meeting) {
-                        Ok(()) => {}
-                        Err(missing @ DieselStoreError::NotFound { .. }) => {
-                            return Ok(Err(missing));
-                        }
-                        Err(err) => return Err(err),
+                    // group commits.
+                    if let Err(missing) = refusal_as_answer(require_meeting(conn, meeting))? {
+                        return Ok(Err(missing));
                     }
                 }
                 // Duplicates (stored before or earlier in this batch) hit the UNIQUE key and

@@ -197,6 +197,21 @@ fn apply_group(group: &mut [Box<dyn Member>], conn: &mut AnyConnection) -> bool 
     group.iter_mut().all(|member| member.apply(conn))
 }
 
+/// A grouped operation's result, split the way its group needs it (see the module docs): a
+/// refusal made before writing anything (`NotFound`, `Conflict`) is the caller's own answer
+/// and lets the group commit (`Ok(Err(_))`); any other error (a database error, a lost
+/// connection) fails the member, so that its group rolls back and it runs again alone.
+pub(super) fn refusal_as_answer<T>(
+    result: Result<T, DieselStoreError>,
+) -> Result<Result<T, DieselStoreError>, DieselStoreError> {
+    match result {
+        Err(refused @ (DieselStoreError::NotFound { .. } | DieselStoreError::Conflict { .. })) => {
+            Ok(Err(refused))
+        }
+        other => other.map(Ok),
+    }
+}
+
 /// Why a member was not committed with its group.
 #[derive(Clone)]
 enum Unfinished {
@@ -647,6 +662,23 @@ mod tests {
             keys.iter()
                 .all(|k| k.k[1..].parse::<u32>().unwrap() % 7 != 0)
         );
+    }
+
+    #[test]
+    fn only_refusals_are_a_members_own_answer() {
+        let missing = || DieselStoreError::not_found(Entity::Webhook);
+        assert!(matches!(
+            refusal_as_answer::<()>(Err(missing())),
+            Ok(Err(_))
+        ));
+        let refused = DieselStoreError::conflict(Entity::Job, "not this worker's job");
+        assert!(matches!(refusal_as_answer::<()>(Err(refused)), Ok(Err(_))));
+        let lost = DieselStoreError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new("connection lost".to_owned()),
+        ));
+        assert!(refusal_as_answer::<()>(Err(lost)).is_err());
+        assert!(matches!(refusal_as_answer(Ok(7)), Ok(Ok(7))));
     }
 
     /// With no connection to be had, every member fails with a retryable error, promptly

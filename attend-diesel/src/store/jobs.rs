@@ -31,7 +31,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
-use super::group::Lane;
+use super::group::{Lane, refusal_as_answer};
 use super::prepared::{kept, kept_list};
 use super::{DieselStore, ID_CHUNK, per_backend};
 use crate::codec::{Codec, micros, opt_time, time, u32_col};
@@ -450,15 +450,9 @@ impl JobQueue for DieselStore {
             format!("job-row\u{0}{:020}", id.0),
             move |conn| {
                 // Not ours (another worker re-claimed it, or it is finished): refused before any
-                // write, so this caller's error and the group commits. A database error fails
-                // the member (the group rolls back and runs alone).
-                match owned_job(conn, id.0, &worker) {
-                    Ok(_) => {}
-                    Err(
-                        refused @ (DieselStoreError::NotFound { .. }
-                        | DieselStoreError::Conflict { .. }),
-                    ) => return Ok(Err(refused)),
-                    Err(err) => return Err(err),
+                // write, so this caller's error and the group commits.
+                if let Err(refused) = refusal_as_answer(owned_job(conn, id.0, &worker))? {
+                    return Ok(Err(refused));
                 }
                 diesel::update(j::table.find(id.0))
                     .set((

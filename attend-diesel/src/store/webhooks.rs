@@ -11,7 +11,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
-use super::group::Lane;
+use super::group::{Lane, refusal_as_answer};
 use super::jobs::{NewJobRow, enqueue_tx, new_job_row};
 use super::prepared::kept_list;
 use super::{DieselStore, ID_CHUNK, per_backend};
@@ -416,16 +416,12 @@ impl WebhookInbox for DieselStore {
         let now = micros(now);
         // Grouped: the worker marks deliveries processed while the receiver stores new ones.
         // One UPDATE (so alone it needs no transaction). No such row wrote nothing: that is
-        // this caller's answer, and the group commits. A database error fails the member
-        // instead, so its group rolls back and runs alone, and a lone mark on a lost
-        // connection runs again on another.
+        // this caller's answer, and the group commits; a lone mark on a lost connection runs
+        // again on another.
         self.write_grouped_statement(
             Lane::Background,
             format!("webhook-row\u{0}{:020}", id.0),
-            move |conn| match mark(conn, id.0, WebhookStatus::Processed, None, now) {
-                Err(missing @ DieselStoreError::NotFound { .. }) => Ok(Err(missing)),
-                done => done.map(Ok),
-            },
+            move |conn| refusal_as_answer(mark(conn, id.0, WebhookStatus::Processed, None, now)),
         )
         .await??;
         Ok(())

@@ -72,28 +72,13 @@ pub(crate) enum Lane {
     Background,
 }
 
-/// The queues of operations waiting for a group transaction.
+/// The queues of operations waiting for a group transaction; each has at most one leader,
+/// so at most one group of it is in flight.
 pub(crate) struct GroupCommit {
     /// The request lane's queue, and the only one when the lanes are shared.
-    request: Queue,
+    request: Mutex<State>,
     /// The background lane's queue; `None`: background writes join the request queue.
-    background: Option<Queue>,
-}
-
-/// One queue and its leaders.
-struct Queue {
-    state: Mutex<State>,
-    /// How many groups of this queue may be in flight at once, each on its own connection.
-    max_leaders: usize,
-}
-
-impl Queue {
-    fn new(max_leaders: usize) -> Self {
-        Self {
-            state: Mutex::default(),
-            max_leaders: max_leaders.max(1),
-        }
-    }
+    background: Option<Mutex<State>>,
 }
 
 impl GroupCommit {
@@ -101,7 +86,7 @@ impl GroupCommit {
     /// would only take turns at its lock, each with a smaller group).
     pub(crate) fn shared() -> Self {
         Self {
-            request: Queue::new(1),
+            request: Mutex::default(),
             background: None,
         }
     }
@@ -118,12 +103,12 @@ impl GroupCommit {
     /// processes can (see the module docs): each applies its members in lock-key order.
     pub(crate) fn two_lanes() -> Self {
         Self {
-            request: Queue::new(1),
-            background: Some(Queue::new(1)),
+            request: Mutex::default(),
+            background: Some(Mutex::default()),
         }
     }
 
-    fn queue(&self, lane: Lane) -> &Queue {
+    fn queue(&self, lane: Lane) -> &Mutex<State> {
         match (lane, &self.background) {
             (Lane::Background, Some(queue)) => queue,
             _ => &self.request,
@@ -134,8 +119,8 @@ impl GroupCommit {
 #[derive(Default)]
 struct State {
     queue: Vec<Box<dyn Member>>,
-    /// Leaders running now (at most `max_leaders`).
-    leaders: usize,
+    /// Whether a leader is running for this queue.
+    leading: bool,
 }
 
 /// One queued operation, with its result type erased.
@@ -416,17 +401,13 @@ impl DieselStore {
             .await
     }
 
-    /// Queues a member in its lane's queue, and starts a leader for that queue if fewer than
-    /// allowed are running.
+    /// Queues a member in its lane's queue, and starts a leader for that queue if none is
+    /// running.
     fn submit(&self, lane: Lane, member: Box<dyn Member>) {
         let lead = {
             let mut state = self.group_state(lane);
             state.queue.push(member);
-            let lead = state.leaders < self.inner.group.queue(lane).max_leaders;
-            if lead {
-                state.leaders += 1;
-            }
-            lead
+            !std::mem::replace(&mut state.leading, true)
         };
         if lead {
             let store = self.clone();
@@ -461,7 +442,6 @@ impl DieselStore {
         self.inner
             .group
             .queue(lane)
-            .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
@@ -477,7 +457,7 @@ impl DieselStore {
                 if std::thread::panicking() {
                     let queued = {
                         let mut state = self.0.group_state(self.1);
-                        state.leaders = state.leaders.saturating_sub(1);
+                        state.leading = false;
                         std::mem::take(&mut state.queue)
                     };
                     for member in queued {
@@ -491,7 +471,7 @@ impl DieselStore {
             let mut group: Vec<Box<dyn Member>> = {
                 let mut state = self.group_state(lane);
                 if state.queue.is_empty() {
-                    state.leaders = state.leaders.saturating_sub(1);
+                    state.leading = false;
                     return;
                 }
                 let take = state.queue.len().min(MAX_GROUP);

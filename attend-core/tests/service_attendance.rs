@@ -701,18 +701,7 @@ async fn a_report_that_is_not_ready_is_pulled_again_later_and_on_demand() {
     let (m, zoom_id) = w.linked_meeting(false).await;
     w.attend.register_users(&m.id, &users).await.unwrap();
     let now = w.now();
-    let scenario = Scenario::new(zoom_id, now - TimeDelta::minutes(61), 3600)
-        .person(
-            Person::registrant(&World::synthetic_email("u1"))
-                .connection(Connection::main(0, 10, None)),
-        )
-        .person(
-            Person::registrant(&World::synthetic_email("u2")).connection(Connection::main(
-                0,
-                20,
-                Some(1800),
-            )),
-        );
+    let scenario = ended_class_of_two(zoom_id, now);
     let timeline = w.zoom.timeline(&scenario).unwrap();
     w.zoom.record(&timeline);
     w.deliver_timeline(&timeline, None).await;
@@ -997,6 +986,23 @@ async fn cached_rosters_follow_events_stored_by_another_process() {
     assert_eq!(row.joins, 2);
 }
 
+/// A class that began 61 minutes before `now` and lasted an hour: u1 from 10 s to the end,
+/// u2 from 20 s to 30 min.
+fn ended_class_of_two(zoom_id: u64, now: DateTime<Utc>) -> Scenario {
+    Scenario::new(zoom_id, now - TimeDelta::minutes(61), 3600)
+        .person(
+            Person::registrant(&World::synthetic_email("u1"))
+                .connection(Connection::main(0, 10, None)),
+        )
+        .person(
+            Person::registrant(&World::synthetic_email("u2")).connection(Connection::main(
+                0,
+                20,
+                Some(1800),
+            )),
+        )
+}
+
 /// An instance whose `meeting.ended` never arrived (Zoom gave up its retries) stays live; an
 /// explicit reconcile of it pulls Zoom's report, and since there is one, the meeting ended:
 /// the instance becomes final with the report's times. A meeting that is really live has no
@@ -1008,18 +1014,7 @@ async fn a_live_instance_named_in_a_reconcile_is_final_only_if_zoom_has_its_repo
     let (m, zoom_id) = w.linked_meeting(false).await;
     w.attend.register_users(&m.id, &users).await.unwrap();
     let now = w.now();
-    let scenario = Scenario::new(zoom_id, now - TimeDelta::minutes(61), 3600)
-        .person(
-            Person::registrant(&World::synthetic_email("u1"))
-                .connection(Connection::main(0, 10, None)),
-        )
-        .person(
-            Person::registrant(&World::synthetic_email("u2")).connection(Connection::main(
-                0,
-                20,
-                Some(1800),
-            )),
-        );
+    let scenario = ended_class_of_two(zoom_id, now);
     let timeline = w.zoom.timeline(&scenario).unwrap();
     w.zoom.record(&timeline);
     let mut dropped = 0;

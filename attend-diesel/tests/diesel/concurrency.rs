@@ -807,6 +807,17 @@ async fn a_lone_statement_on_a_lost_connection_runs_again_on_postgres() {
         pid: i32,
     }
 
+    /// The server process of the connection the pool hands out next (its only one).
+    async fn backend_pid(store: &DieselStore) -> i32 {
+        store
+            .with_conn(|conn| {
+                diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result::<Pid>(conn)
+            })
+            .await
+            .expect("pid")
+            .pid
+    }
+
     let Some(db) = common::postgres_with(attend_diesel::Options::new().pool_size(1)).await else {
         return;
     };
@@ -816,13 +827,7 @@ async fn a_lone_statement_on_a_lost_connection_runs_again_on_postgres() {
         .await
         .expect("store")
         .id();
-    let pid = store
-        .with_conn(|conn| {
-            diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result::<Pid>(conn)
-        })
-        .await
-        .expect("pid")
-        .pid;
+    let pid = backend_pid(store).await;
     let mut admin = PgConnection::establish(&db.url).expect("a second connection");
     diesel::sql_query("SELECT pg_terminate_backend($1)")
         .bind::<Integer, _>(pid)
@@ -838,12 +843,6 @@ async fn a_lone_statement_on_a_lost_connection_runs_again_on_postgres() {
         .await
         .expect("list");
     assert!(waiting.is_empty(), "still waiting: {waiting:?}");
-    let now = store
-        .with_conn(|conn| {
-            diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result::<Pid>(conn)
-        })
-        .await
-        .expect("pid")
-        .pid;
+    let now = backend_pid(store).await;
     assert_ne!(now, pid, "the lost connection went back into the pool");
 }

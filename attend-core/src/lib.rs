@@ -43,7 +43,10 @@
 //!    unmatched is kept, grouped per person, and can be linked by hand.
 //! 6. **Reconcile**: after `meeting.ended`, the participant report is pulled (retrying while
 //!    Zoom has not built it yet) and merged; the instance becomes `final`. Accounts without
-//!    reports get a final roster from webhooks alone after a grace period.
+//!    reports get a final roster from webhooks alone after a grace period. An instance
+//!    still live hours after attend first saw it (its `meeting.ended` may have been lost in
+//!    an outage) is checked against the report too
+//!    ([`live_check_after`](service::ReconcileOptions::live_check_after)).
 //! 7. **Attendance**: [`attendance`](service::Attend::attendance) runs the pure engine
 //!    ([`attendance`]) over the stored evidence with identities resolved *now*, so a manual
 //!    link or a policy change shows at once. Per instance or aggregated per meeting; also as

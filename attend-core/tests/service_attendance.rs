@@ -13,7 +13,7 @@ use attend_core::model::{InstanceId, InstanceState, MatchedBy, MeetingId, Status
 use attend_core::service::{MeetingPatch, PolicyPatch, ReconcileOutcome};
 use attend_core::store::{AttendanceStore, JobQueue, NewJob, WebhookInbox, WebhookStatus};
 use attend_core::testing::memory::MemoryStore;
-use attend_zoom_sim::{Connection, Identity, Person, Scenario, SimConfig, Timeline};
+use attend_zoom_sim::{Connection, Endpoint, Identity, Person, Scenario, SimConfig, Timeline};
 use chrono::{DateTime, TimeDelta, Utc};
 use service_support::faulty::{FaultyStore, Write};
 use service_support::{Options, World};
@@ -1097,4 +1097,107 @@ async fn a_live_instance_named_in_a_reconcile_is_final_only_if_zoom_has_its_repo
         .unwrap()
         .roster;
     assert_eq!(still.state, InstanceState::Live);
+}
+
+/// A `meeting.ended` lost for good (an outage longer than Zoom's retries) leaves its instance
+/// live, and nobody has to notice: an instance still live three hours after attend first saw
+/// it is checked against Zoom's report, and since Zoom has reports only for past meetings,
+/// the report makes it final with the report's times. A class that is really on has no
+/// report: it is checked again at doubling intervals, stays live, and after the last check
+/// (7 days) is left alone. A class that ended normally costs no check.
+#[tokio::test]
+async fn an_instance_whose_end_was_lost_becomes_final_by_itself() {
+    let w = World::start().await;
+    let users = w.add_students(2);
+    let now = w.now();
+    // The class whose `meeting.ended` never arrives.
+    let (lost, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&lost.id, &users).await.unwrap();
+    let timeline = w.zoom.timeline(&ended_class_of_two(zoom_id, now)).unwrap();
+    w.zoom.record(&timeline);
+    for e in timeline
+        .events
+        .iter()
+        .filter(|e| !e.event.ends_with(".ended"))
+    {
+        w.deliver(&e.body).await.unwrap();
+    }
+    // A class that ended as usual.
+    let (usual, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&usual.id, &users).await.unwrap();
+    let usual_timeline = w.zoom.timeline(&ended_class_of_two(zoom_id, now)).unwrap();
+    w.zoom.record(&usual_timeline);
+    for e in &usual_timeline.events {
+        w.deliver(&e.body).await.unwrap();
+    }
+    // A class that is on (and stays on: the simulator never ends it).
+    let (on, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&on.id, &users).await.unwrap();
+    let live = Scenario::new(zoom_id, now - TimeDelta::minutes(20), 3600).person(
+        Person::registrant(&World::synthetic_email("u1")).connection(Connection::main(0, 60, None)),
+    );
+    let live_timeline = w.zoom.timeline(&live).unwrap();
+    w.zoom.record_started(&live_timeline);
+    for e in live_timeline.events.iter().filter(|e| e.at <= now) {
+        w.deliver(&e.body).await.unwrap();
+    }
+    w.attend.drain().await.unwrap();
+
+    let state = |m: &MeetingId| {
+        let (a, m) = (w.attend.clone(), m.clone());
+        async move { a.instances(&m).await.unwrap().instances[0].state }
+    };
+    let pulls = || w.zoom.calls(Endpoint::ReportParticipants);
+    assert_eq!(state(&lost.id).await, InstanceState::Live);
+    assert_eq!(state(&on.id).await, InstanceState::Live);
+    assert_eq!(state(&usual.id).await, InstanceState::Final);
+    assert_eq!(pulls(), 1, "the usual class's reconcile");
+
+    // Two hours on: not checked yet.
+    w.advance(TimeDelta::hours(2));
+    w.attend.drain().await.unwrap();
+    assert_eq!(pulls(), 1);
+    assert_eq!(state(&lost.id).await, InstanceState::Live);
+
+    // Three hours after attend saw them: the two live instances are checked, the ended one
+    // is not.
+    w.advance(TimeDelta::hours(1));
+    w.attend.drain().await.unwrap();
+    // One call for the report that is there; for the class that is on, Zoom's "does not
+    // exist" (3001) is retried by the client within its call, so one or more.
+    assert!(
+        pulls() >= 3,
+        "both live instances checked: {} calls",
+        pulls()
+    );
+    let roster = w.attend.attendance(&lost.id, None).await.unwrap().roster;
+    assert_eq!(roster.state, InstanceState::Final);
+    let per_user: BTreeMap<_, _> = roster
+        .roster
+        .iter()
+        .map(|r| (r.user_id.clone(), r.attended_seconds))
+        .collect();
+    assert_eq!(per_user[&UserId::from("u2")], 1780);
+    assert_eq!(
+        per_user[&UserId::from("u1")],
+        3590,
+        "u1 stayed to the end: the report's last leave ends the instance"
+    );
+    assert_eq!(state(&on.id).await, InstanceState::Live);
+
+    // The class that is on: checked again at 6 h, 12 h, 24 h, 48 h, 96 h and 7 days after
+    // attend first saw it, then never again; it stays live throughout.
+    let mut checks = vec![3];
+    for hour in (6..=9 * 24).step_by(3) {
+        w.advance(TimeDelta::hours(3));
+        let before = pulls();
+        w.attend.drain().await.unwrap();
+        if pulls() > before {
+            checks.push(hour);
+        }
+        assert_eq!(state(&on.id).await, InstanceState::Live, "hour {hour}");
+    }
+    assert_eq!(checks, vec![3, 6, 12, 24, 48, 96, 168]);
+    let done = w.store.job_counts(Some("live_check")).await.unwrap();
+    assert_eq!((done.ready, done.running, done.done), (0, 0, 3), "{done:?}");
 }

@@ -164,6 +164,21 @@ pub struct ReconcileOptions {
     /// long after the end is taken as final too (Zoom builds no rows for a meeting with
     /// fewer than two participants). Default 30 minutes.
     pub grace_without_report: Duration,
+    /// Instances still live this long after attend first saw them (no `meeting.ended` seen)
+    /// are checked against Zoom's participant report, then again at doubling intervals (2×,
+    /// 4×, … this time after the first sight) and a last time when
+    /// [`live_check_for`](Self::live_check_for) has passed. A
+    /// `meeting.ended` lost for good (an outage longer than Zoom's retries) would otherwise
+    /// leave its instance live forever. Zoom has participant reports for past meetings only,
+    /// so a report means the meeting ended: it is merged and the instance becomes `final`,
+    /// as a reconcile that names the instance does. Without a report (the meeting is really
+    /// on, Zoom has not built it yet, or the account cannot read reports) nothing changes.
+    /// An instance that ended normally is not checked: its check finds it ended and does
+    /// nothing. `None`: never checked. Default 3 hours.
+    pub live_check_after: Option<Duration>,
+    /// The last check of an instance is this long after attend first saw it; if it is still
+    /// live then, it stays live until a reconcile names it. Default 7 days.
+    pub live_check_for: Duration,
 }
 
 impl Default for ReconcileOptions {
@@ -177,6 +192,8 @@ impl Default for ReconcileOptions {
                 0.2,
             ),
             grace_without_report: Duration::from_secs(30 * 60),
+            live_check_after: Some(Duration::from_secs(3 * 3600)),
+            live_check_for: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

@@ -39,6 +39,16 @@ pub(crate) enum Job {
     },
     /// Finalize an instance with webhooks alone (no report access).
     Finalize { instance: InstanceId },
+    /// Check an instance that may be live against Zoom's report (see
+    /// [`ReconcileOptions::live_check_after`](super::ReconcileOptions::live_check_after)):
+    /// queued when attend first sees the instance, to run that long after `seen`, and put
+    /// back at doubling intervals while the instance stays live.
+    LiveCheck {
+        meeting: MeetingId,
+        instance: InstanceId,
+        /// When attend first saw the instance (processed its first event).
+        seen: DateTime<Utc>,
+    },
     /// Deny a self-registration of a restricted meeting at Zoom.
     DenyRegistrant {
         meeting: MeetingId,
@@ -62,6 +72,7 @@ impl Job {
             Job::Register { .. } => "register",
             Job::Reconcile { .. } => "reconcile",
             Job::Finalize { .. } => "finalize",
+            Job::LiveCheck { .. } => "live_check",
             Job::DenyRegistrant { .. } => "deny_registrant",
             Job::DeleteRegistrants { .. } => "delete_registrants",
         }
@@ -83,6 +94,7 @@ impl Job {
                 ..
             } => Some(format!("reconcile-now:{instance}")),
             Job::Finalize { instance } => Some(format!("finalize:{instance}")),
+            Job::LiveCheck { instance, .. } => Some(format!("live-check:{instance}")),
             Job::DenyRegistrant {
                 meeting,
                 registrant_id,
@@ -194,6 +206,11 @@ mod tests {
                 instance: "uu==".into(),
                 ended_at: "2025-01-01T10:00:00Z".parse().unwrap(),
                 on_demand: false,
+            },
+            Job::LiveCheck {
+                meeting: "m1".into(),
+                instance: "uu==".into(),
+                seen: "2025-01-01T09:00:00Z".parse().unwrap(),
             },
             Job::DeleteRegistrants {
                 account: "main".into(),

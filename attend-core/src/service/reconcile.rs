@@ -1,7 +1,7 @@
 //! Reconciliation: pulling Zoom's participant report after an instance ended.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use tracing::{Instrument, info, info_span};
+use tracing::{Instrument, info, info_span, warn};
 
 use crate::model::{InstanceId, InstanceState, MeetingId};
 use crate::store::{MeetingRecord, ReportRow};
@@ -132,6 +132,86 @@ impl Attend {
             .await?
             .is_some_and(|i| i.is_open());
         self.pull_report(&record, instance, ended_at, live).await
+    }
+
+    /// Queues the [live check](super::ReconcileOptions::live_check_after) of an instance
+    /// attend sees for the first time (`now`); a no-op if one is queued, or if checks are off.
+    /// Callers queue it *before* they store the instance: a crash in between leaves a check
+    /// that finds no instance (and does nothing), never an instance without its check.
+    pub(crate) async fn watch_live_instance(
+        &self,
+        meeting: &MeetingId,
+        instance: &InstanceId,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let Some(after) = self.inner.reconcile.live_check_after else {
+            return Ok(());
+        };
+        let run_at = TimeDelta::from_std(after)
+            .ok()
+            .and_then(|after| now.checked_add_signed(after))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        self.enqueue_at(
+            Job::LiveCheck {
+                meeting: meeting.clone(),
+                instance: instance.clone(),
+                seen: now,
+            },
+            run_at,
+            now,
+        )
+        .await
+    }
+
+    /// The `live_check` job: an instance with no end seen yet is pulled once as a reconcile
+    /// naming it would be ([`request_reconcile`](Self::request_reconcile)): a report makes it
+    /// `final`; without one it stays live and the check comes back after as long again as
+    /// attend has known the instance (`seen`: at least `live_check_after`), a last time
+    /// `live_check_for` after `seen`. An instance that ended (or is gone) needs nothing.
+    pub(crate) async fn live_check_job(
+        &self,
+        meeting: &MeetingId,
+        instance: &InstanceId,
+        seen: DateTime<Utc>,
+    ) -> Result<JobOutcome, ServiceError> {
+        let open = self
+            .inner
+            .store
+            .get_instance(instance)
+            .await?
+            .is_some_and(|i| i.is_open());
+        if !open {
+            return Ok(JobOutcome::Done);
+        }
+        let Some(record) = self.inner.store.get_meeting(meeting).await? else {
+            return Ok(JobOutcome::Done);
+        };
+        let now = self.now();
+        let outcome = self.pull_report(&record, instance, now, true).await?;
+        if outcome != ReconcileOutcome::NotEnded {
+            info!(%meeting, %instance, "an instance with no end seen had ended: Zoom has its report");
+            return Ok(JobOutcome::Done);
+        }
+        let opts = &self.inner.reconcile;
+        let stop_at = TimeDelta::from_std(opts.live_check_for)
+            .ok()
+            .and_then(|d| seen.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if now >= stop_at {
+            warn!(
+                %meeting,
+                %instance,
+                "instance still live and Zoom has no report for it; no more checks (a reconcile naming it pulls again)"
+            );
+            return Ok(JobOutcome::Done);
+        }
+        let after = opts
+            .live_check_after
+            .and_then(|d| TimeDelta::from_std(d).ok())
+            .unwrap_or(TimeDelta::MAX);
+        let wait = (now - seen).max(after).max(TimeDelta::minutes(1));
+        let next = now.checked_add_signed(wait).unwrap_or(stop_at).min(stop_at);
+        Ok(JobOutcome::Defer(next))
     }
 
     /// The `finalize` job: webhooks alone are the result.

@@ -368,7 +368,7 @@ impl Attend {
     }
 
     /// Makes an instance visible even when `meeting.started` never arrives: creates its row
-    /// (no start, no end) unless it exists.
+    /// (no start, no end) unless it exists, with its live check.
     async fn ensure_instance(
         &self,
         meeting: &MeetingRecord,
@@ -377,6 +377,7 @@ impl Attend {
     ) -> Result<(), ServiceError> {
         let store = &self.inner.store;
         if store.get_instance(instance).await?.is_none() {
+            self.watch_live_instance(&meeting.id, instance, now).await?;
             store
                 .upsert_instance(&InstanceUpdate {
                     meeting: meeting.id.clone(),
@@ -424,6 +425,11 @@ impl Attend {
                     LifecyclePhase::Started => (life.started_at, None),
                     LifecyclePhase::Ended => (life.started_at, life.ended_at.or(Some(now))),
                 };
+                if life.phase == LifecyclePhase::Started {
+                    // Before the instance is stored: see `watch_live_instance`.
+                    self.watch_live_instance(&meeting.id, &life.instance, now)
+                        .await?;
+                }
                 store
                     .upsert_instance(&InstanceUpdate {
                         meeting: meeting.id.clone(),

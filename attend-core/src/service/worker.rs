@@ -595,6 +595,11 @@ impl Attend {
                     })
             }
             Job::Finalize { instance } => self.finalize_job(&instance).await,
+            Job::LiveCheck {
+                meeting,
+                instance,
+                seen,
+            } => self.live_check_job(&meeting, &instance, seen).await,
             Job::DenyRegistrant {
                 meeting,
                 registrant_id,

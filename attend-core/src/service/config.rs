@@ -174,7 +174,8 @@ pub struct ReconcileOptions {
     /// as a reconcile that names the instance does. Without a report (the meeting is really
     /// on, Zoom has not built it yet, or the account cannot read reports) nothing changes.
     /// An instance that ended normally is not checked: its check finds it ended and does
-    /// nothing. `None`: never checked. Default 3 hours.
+    /// nothing. `None`: never checked (checks queued before are dropped when they come
+    /// due). Checks are at least a minute apart. Default 3 hours.
     pub live_check_after: Option<Duration>,
     /// The last check of an instance is this long after attend first saw it; if it is still
     /// live then, it stays live until a reconcile names it. Default 7 days.

@@ -174,6 +174,11 @@ impl Attend {
         instance: &InstanceId,
         seen: DateTime<Utc>,
     ) -> Result<JobOutcome, ServiceError> {
+        let opts = &self.inner.reconcile;
+        // Checks turned off since this one was queued: none, as documented.
+        let Some(after) = opts.live_check_after else {
+            return Ok(JobOutcome::Done);
+        };
         let open = self
             .inner
             .store
@@ -192,7 +197,6 @@ impl Attend {
             info!(%meeting, %instance, "an instance with no end seen had ended: Zoom has its report");
             return Ok(JobOutcome::Done);
         }
-        let opts = &self.inner.reconcile;
         let stop_at = TimeDelta::from_std(opts.live_check_for)
             .ok()
             .and_then(|d| seen.checked_add_signed(d))
@@ -205,10 +209,8 @@ impl Attend {
             );
             return Ok(JobOutcome::Done);
         }
-        let after = opts
-            .live_check_after
-            .and_then(|d| TimeDelta::from_std(d).ok())
-            .unwrap_or(TimeDelta::MAX);
+        // As long again as attend has known the instance: 2×, 4×, … `after` since `seen`.
+        let after = TimeDelta::from_std(after).unwrap_or(TimeDelta::MAX);
         let wait = (now - seen).max(after).max(TimeDelta::minutes(1));
         let next = now.checked_add_signed(wait).unwrap_or(stop_at).min(stop_at);
         Ok(JobOutcome::Defer(next))

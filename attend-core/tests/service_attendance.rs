@@ -1103,8 +1103,9 @@ async fn a_live_instance_named_in_a_reconcile_is_final_only_if_zoom_has_its_repo
 /// live, and nobody has to notice: an instance still live three hours after attend first saw
 /// it is checked against Zoom's report, and since Zoom has reports only for past meetings,
 /// the report makes it final with the report's times. A class that is really on has no
-/// report: it is checked again at doubling intervals, stays live, and after the last check
-/// (7 days) is left alone. A class that ended normally costs no check.
+/// report: it is checked again at doubling intervals and stays live until the last check
+/// (7 days), which makes it final from its webhooks alone. A class that ended normally
+/// costs no check.
 #[tokio::test]
 async fn an_instance_whose_end_was_lost_becomes_final_by_itself() {
     let w = World::start().await;
@@ -1186,7 +1187,8 @@ async fn an_instance_whose_end_was_lost_becomes_final_by_itself() {
     assert_eq!(state(&on.id).await, InstanceState::Live);
 
     // The class that is on: checked again at 6 h, 12 h, 24 h, 48 h, 96 h and 7 days after
-    // attend first saw it, then never again; it stays live throughout.
+    // attend first saw it, then never again. Live until the last check; with still no end and
+    // no report then, final from its webhooks alone.
     let mut checks = vec![3];
     for hour in (6..=9 * 24).step_by(3) {
         w.advance(TimeDelta::hours(3));
@@ -1195,9 +1197,27 @@ async fn an_instance_whose_end_was_lost_becomes_final_by_itself() {
         if pulls() > before {
             checks.push(hour);
         }
-        assert_eq!(state(&on.id).await, InstanceState::Live, "hour {hour}");
+        let expected = if hour < 168 {
+            InstanceState::Live
+        } else {
+            InstanceState::Final
+        };
+        assert_eq!(state(&on.id).await, expected, "hour {hour}");
     }
     assert_eq!(checks, vec![3, 6, 12, 24, 48, 96, 168]);
+    let roster = w.attend.attendance(&on.id, None).await.unwrap().roster;
+    let last_seen = live_timeline
+        .events
+        .iter()
+        .filter(|e| e.at <= now && e.event.starts_with("meeting.participant"))
+        .map(|e| e.at)
+        .max()
+        .unwrap();
+    assert_eq!(roster.state, InstanceState::Final);
+    assert_eq!(
+        roster.window.end, last_seen,
+        "a final instance without an end ends at the last event seen"
+    );
     let done = w.store.job_counts(Some("live_check")).await.unwrap();
     assert_eq!((done.ready, done.running, done.done), (0, 0, 3), "{done:?}");
 }

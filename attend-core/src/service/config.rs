@@ -177,8 +177,11 @@ pub struct ReconcileOptions {
     /// nothing. `None`: never checked (checks queued before are dropped when they come
     /// due). Checks are at least a minute apart. Default 3 hours.
     pub live_check_after: Option<Duration>,
-    /// The last check of an instance is this long after attend first saw it; if it is still
-    /// live then, it stays live until a reconcile names it. Default 7 days.
+    /// The last check of an instance is this long after attend first saw it. If Zoom still
+    /// has no report then (a meeting with fewer than two participants has none; some
+    /// accounts cannot read reports), the instance becomes `final` from webhooks alone,
+    /// ending at the last event seen, instead of being measured up to "now" for ever. A
+    /// later `meeting.ended` still sets its end. Default 7 days.
     pub live_check_for: Duration,
 }
 

@@ -167,7 +167,9 @@ impl Attend {
     /// naming it would be ([`request_reconcile`](Self::request_reconcile)): a report makes it
     /// `final`; without one it stays live and the check comes back after as long again as
     /// attend has known the instance (`seen`: at least `live_check_after`), a last time
-    /// `live_check_for` after `seen`. An instance that ended (or is gone) needs nothing.
+    /// `live_check_for` after `seen`; still without a report then, it becomes `final` from
+    /// webhooks alone (ending at the last event seen). An instance that ended (or is gone)
+    /// needs nothing.
     pub(crate) async fn live_check_job(
         &self,
         meeting: &MeetingId,
@@ -202,10 +204,15 @@ impl Attend {
             .and_then(|d| seen.checked_add_signed(d))
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
         if now >= stop_at {
+            // No end and no report for `live_check_for`: Zoom keeps no report of a meeting
+            // with fewer than two participants, and some accounts cannot read reports at all.
+            // Measured up to "now", the roster would shrink every day; its webhooks are all
+            // there is, so they are the result, ending at the last event seen.
+            self.inner.store.finalize_instance(instance, now).await?;
             warn!(
                 %meeting,
                 %instance,
-                "instance still live and Zoom has no report for it; no more checks (a reconcile naming it pulls again)"
+                "no end and no report since attend first saw the instance; final from webhooks alone"
             );
             return Ok(JobOutcome::Done);
         }

@@ -196,6 +196,7 @@ impl Attend {
         let now = self.now();
         let outcome = self.pull_report(&record, instance, now, true).await?;
         if outcome != ReconcileOutcome::NotEnded {
+            metrics::counter!("attend_live_checks_total", "outcome" => "ended").increment(1);
             info!(%meeting, %instance, "an instance with no end seen had ended: Zoom has its report");
             return Ok(JobOutcome::Done);
         }
@@ -209,6 +210,8 @@ impl Attend {
             // Measured up to "now", the roster would shrink every day; its webhooks are all
             // there is, so they are the result, ending at the last event seen.
             self.inner.store.finalize_instance(instance, now).await?;
+            metrics::counter!("attend_live_checks_total", "outcome" => "final_without_report")
+                .increment(1);
             warn!(
                 %meeting,
                 %instance,
@@ -220,6 +223,7 @@ impl Attend {
         let after = TimeDelta::from_std(after).unwrap_or(TimeDelta::MAX);
         let wait = (now - seen).max(after).max(TimeDelta::minutes(1));
         let next = now.checked_add_signed(wait).unwrap_or(stop_at).min(stop_at);
+        metrics::counter!("attend_live_checks_total", "outcome" => "still_live").increment(1);
         Ok(JobOutcome::Defer(next))
     }
 

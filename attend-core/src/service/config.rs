@@ -172,8 +172,8 @@ pub struct ReconcileOptions {
     /// leave its instance live forever. Zoom has participant reports for past meetings only,
     /// so a report means the meeting ended: it is merged and the instance becomes `final`,
     /// as a reconcile that names the instance does. Without a report (the meeting is really
-    /// on, Zoom has not built it yet, or the account cannot read reports) nothing changes.
-    /// An instance that ended normally is not checked: its check finds it ended and does
+    /// on, Zoom has not built it yet, or the account cannot read reports) nothing changes
+    /// until the last check. An instance that ended normally is not checked: its check finds it ended and does
     /// nothing. `None`: never checked (checks queued before are dropped when they come
     /// due). Checks are at least a minute apart. Default 3 hours.
     pub live_check_after: Option<Duration>,

@@ -263,7 +263,8 @@ pub(crate) async fn link_participant(
 /// For one instance (`instance=uuid`) or every ended instance of the meeting. The pull runs in
 /// the background; the roster becomes `final` once it succeeded. An instance named by
 /// `instance` is pulled even while live: if Zoom has its report (its `meeting.ended` never
-/// arrived), it becomes `final`; if not, it stays live.
+/// arrived), it becomes `final`; if not, it stays live. attend also checks such an instance
+/// by itself, three hours after it first saw it and then at doubling intervals.
 #[utoipa::path(
     post,
     path = "/meetings/{id}/reconcile",

@@ -22,7 +22,9 @@ impl Attend {
     /// report covers past meetings only, so if Zoom has one for it, the meeting has ended: the
     /// report is merged and the instance becomes `final` (its end is the last leave). If not,
     /// nothing changes and nothing is retried: a meeting that is really live is never made
-    /// final by this.
+    /// final by this. attend makes the same check by itself for instances still live hours
+    /// after it first saw them
+    /// ([`live_check_after`](super::ReconcileOptions::live_check_after)).
     ///
     /// # Errors
     /// `NotFound(Meeting)`, `NotFound(Instance)`; `StorageUnavailable`.

@@ -288,9 +288,10 @@ pub async fn start(config: Config) -> Result<RunningApp, StartError> {
                     0.2,
                 ),
                 grace_without_report: Duration::from_secs(60),
-                // A class whose end was lost is found ended within minutes, not hours.
+                // A class whose end was lost is found ended within minutes, not hours; the
+                // last check stays well after the slowest `play-class` (pace 3600: an hour).
                 live_check_after: Some(Duration::from_secs(2 * 60)),
-                live_check_for: Duration::from_secs(24 * 3600),
+                live_check_for: Duration::from_secs(2 * 3600),
             })
             .worker(WorkerOptions {
                 poll_interval: Duration::from_millis(250),

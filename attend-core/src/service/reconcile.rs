@@ -1,5 +1,7 @@
 //! Reconciliation: pulling Zoom's participant report after an instance ended.
 
+use std::time::Duration;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
@@ -127,13 +129,21 @@ impl Attend {
         };
         // A pull asked for while the instance was live (see `request_reconcile`); its
         // `meeting.ended` may have arrived since, and then this is an ordinary pull.
-        let live = self
+        let live = self.instance_is_open(instance).await?;
+        self.pull_report(&record, instance, ended_at, live).await
+    }
+
+    /// Whether `instance` is stored and still open ([`InstanceRecord::is_open`]: live, no
+    /// end seen); `false` for an unknown instance.
+    ///
+    /// [`InstanceRecord::is_open`]: crate::store::InstanceRecord::is_open
+    async fn instance_is_open(&self, instance: &InstanceId) -> Result<bool, ServiceError> {
+        Ok(self
             .inner
             .store
             .get_instance(instance)
             .await?
-            .is_some_and(|i| i.is_open());
-        self.pull_report(&record, instance, ended_at, live).await
+            .is_some_and(|i| i.is_open()))
     }
 
     /// Queues the [live check](super::ReconcileOptions::live_check_after) of an instance
@@ -149,17 +159,13 @@ impl Attend {
         let Some(after) = self.inner.reconcile.live_check_after else {
             return Ok(());
         };
-        let run_at = TimeDelta::from_std(after)
-            .ok()
-            .and_then(|after| now.checked_add_signed(after))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         self.enqueue_at(
             Job::LiveCheck {
                 meeting: meeting.clone(),
                 instance: instance.clone(),
                 seen: now,
             },
-            run_at,
+            later(now, after),
             now,
         )
         .await
@@ -183,13 +189,7 @@ impl Attend {
         let Some(after) = opts.live_check_after else {
             return Ok(JobOutcome::Done);
         };
-        let open = self
-            .inner
-            .store
-            .get_instance(instance)
-            .await?
-            .is_some_and(|i| i.is_open());
-        if !open {
+        if !self.instance_is_open(instance).await? {
             return Ok(JobOutcome::Done);
         }
         let Some(record) = self.inner.store.get_meeting(meeting).await? else {
@@ -202,10 +202,7 @@ impl Attend {
             info!(%meeting, %instance, "an instance with no end seen had ended: Zoom has its report");
             return Ok(JobOutcome::Done);
         }
-        let stop_at = TimeDelta::from_std(opts.live_check_for)
-            .ok()
-            .and_then(|d| seen.checked_add_signed(d))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let stop_at = later(seen, opts.live_check_for);
         if now >= stop_at {
             // No end and no report for `live_check_for`: Zoom keeps no report of a meeting
             // with fewer than two participants, and some accounts cannot read reports at all.
@@ -222,9 +219,9 @@ impl Attend {
             return Ok(JobOutcome::Done);
         }
         // As long again as attend has known the instance: 2×, 4×, … `after` since `seen`.
-        let after = TimeDelta::from_std(after).unwrap_or(TimeDelta::MAX);
-        let wait = (now - seen).max(after).max(TimeDelta::minutes(1));
-        let next = now.checked_add_signed(wait).unwrap_or(stop_at).min(stop_at);
+        let known = (now - seen).to_std().unwrap_or_default();
+        let wait = known.max(after).max(Duration::from_secs(60));
+        let next = later(now, wait).min(stop_at);
         metrics::counter!("attend_live_checks_total", "outcome" => "still_live").increment(1);
         Ok(JobOutcome::Defer(next))
     }
@@ -348,4 +345,12 @@ impl Attend {
         .instrument(span)
         .await
     }
+}
+
+/// `t + by`, or the latest time there is if that is beyond it (a `Duration` of years).
+fn later(t: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(by)
+        .ok()
+        .and_then(|by| t.checked_add_signed(by))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }

@@ -679,11 +679,11 @@ async fn without_reports_the_instance_becomes_final_after_the_grace_period() {
     w.zoom.record(&timeline);
     w.deliver_timeline(&timeline, None).await;
     w.attend.drain().await.unwrap();
-    let state = w.attend.instances(&m.id).await.unwrap().instances[0].state;
+    let state = first_instance_state(&w, &m.id).await;
     assert_eq!(state, InstanceState::Provisional);
     w.advance(TimeDelta::minutes(31));
     w.attend.drain().await.unwrap();
-    let state = w.attend.instances(&m.id).await.unwrap().instances[0].state;
+    let state = first_instance_state(&w, &m.id).await;
     assert_eq!(state, InstanceState::Final);
 }
 
@@ -724,7 +724,7 @@ async fn a_report_that_is_not_ready_is_pulled_again_later_and_on_demand() {
     assert_eq!(queued.instances, vec![uuid.clone()]);
     w.attend.drain().await.unwrap();
     assert_eq!(
-        w.attend.instances(&m.id).await.unwrap().instances[0].state,
+        first_instance_state(&w, &m.id).await,
         InstanceState::Provisional
     );
 
@@ -1003,19 +1003,10 @@ fn ended_class_of_two(zoom_id: u64, now: DateTime<Utc>) -> Scenario {
         )
 }
 
-/// An instance whose `meeting.ended` never arrived (Zoom gave up its retries) stays live; an
-/// explicit reconcile of it pulls Zoom's report, and since there is one, the meeting ended:
-/// the instance becomes final with the report's times. A meeting that is really live has no
-/// report: the same request leaves it live, with nothing scheduled to finalize it later.
-#[tokio::test]
-async fn a_live_instance_named_in_a_reconcile_is_final_only_if_zoom_has_its_report() {
-    let w = World::start().await;
-    let users = w.add_students(2);
-    let (m, zoom_id) = w.linked_meeting(false).await;
-    w.attend.register_users(&m.id, &users).await.unwrap();
-    let now = w.now();
-    let scenario = ended_class_of_two(zoom_id, now);
-    let timeline = w.zoom.timeline(&scenario).unwrap();
+/// [`ended_class_of_two`] recorded at the simulator (its report exists) and delivered without
+/// its one `meeting.ended`, as after an outage longer than Zoom's retries.
+async fn class_of_two_without_its_end(w: &World, zoom_id: u64, now: DateTime<Utc>) -> Timeline {
+    let timeline = w.zoom.timeline(&ended_class_of_two(zoom_id, now)).unwrap();
     w.zoom.record(&timeline);
     let mut dropped = 0;
     for e in &timeline.events {
@@ -1026,13 +1017,59 @@ async fn a_live_instance_named_in_a_reconcile_is_final_only_if_zoom_has_its_repo
         w.deliver(&e.body).await.unwrap();
     }
     assert_eq!(dropped, 1, "the class has one meeting.ended");
+    timeline
+}
+
+/// A class that began 20 minutes before `now` and is still on (the simulator never ends it,
+/// so Zoom has no report for it): u1 joined at 60 s. Its events up to `now` are delivered.
+async fn class_on_now(w: &World, zoom_id: u64, now: DateTime<Utc>) -> Timeline {
+    let live = Scenario::new(zoom_id, now - TimeDelta::minutes(20), 3600).person(
+        Person::registrant(&World::synthetic_email("u1")).connection(Connection::main(0, 60, None)),
+    );
+    let timeline = w.zoom.timeline(&live).unwrap();
+    w.zoom.record_started(&timeline);
+    for e in timeline.events.iter().filter(|e| e.at <= now) {
+        w.deliver(&e.body).await.unwrap();
+    }
+    timeline
+}
+
+/// The state of the meeting's first instance.
+async fn first_instance_state(w: &World, meeting: &MeetingId) -> InstanceState {
+    w.attend.instances(meeting).await.unwrap().instances[0].state
+}
+
+/// `roster` is final with the times of [`ended_class_of_two`]'s report: u2 1,780 s, and u1,
+/// who stayed to the end, 3,590 s (the report's last leave ends an instance without an end).
+fn assert_final_with_the_reports_times(roster: &Roster) {
+    assert_eq!(roster.state, InstanceState::Final);
+    let per_user: BTreeMap<_, _> = roster
+        .roster
+        .iter()
+        .map(|r| (r.user_id.clone(), r.attended_seconds))
+        .collect();
+    assert_eq!(per_user[&UserId::from("u2")], 1780);
+    assert_eq!(
+        per_user[&UserId::from("u1")],
+        3590,
+        "u1 stayed to the end: the report's last leave ends the instance"
+    );
+}
+
+/// An instance whose `meeting.ended` never arrived (Zoom gave up its retries) stays live; an
+/// explicit reconcile of it pulls Zoom's report, and since there is one, the meeting ended:
+/// the instance becomes final with the report's times. A meeting that is really live has no
+/// report: the same request leaves it live, with nothing scheduled to finalize it later.
+#[tokio::test]
+async fn a_live_instance_named_in_a_reconcile_is_final_only_if_zoom_has_its_report() {
+    let w = World::start().await;
+    let users = w.add_students(2);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    let timeline = class_of_two_without_its_end(&w, zoom_id, w.now()).await;
     w.attend.drain().await.unwrap();
     let uuid = InstanceId::new(timeline.instances[0].uuid.clone());
-    let state = |w: &World| {
-        let (w, m) = (w.attend.clone(), m.id.clone());
-        async move { w.instances(&m).await.unwrap().instances[0].state }
-    };
-    assert_eq!(state(&w).await, InstanceState::Live);
+    assert_eq!(first_instance_state(&w, &m.id).await, InstanceState::Live);
 
     // Every ended instance: none.
     let queued = w.attend.request_reconcile(&m.id, None).await.unwrap();
@@ -1051,31 +1088,12 @@ async fn a_live_instance_named_in_a_reconcile_is_final_only_if_zoom_has_its_repo
         .await
         .unwrap()
         .roster;
-    assert_eq!(fin.state, InstanceState::Final);
-    let per_user: BTreeMap<_, _> = fin
-        .roster
-        .iter()
-        .map(|r| (r.user_id.clone(), r.attended_seconds))
-        .collect();
-    assert_eq!(per_user[&UserId::from("u2")], 1780);
-    assert_eq!(
-        per_user[&UserId::from("u1")],
-        3590,
-        "u1 stayed to the end: the report's leave time ends the instance"
-    );
+    assert_final_with_the_reports_times(&fin);
 
     // A class that is on now: Zoom has no report for it.
     let (m2, zoom_id2) = w.linked_meeting(false).await;
     w.attend.register_users(&m2.id, &users).await.unwrap();
-    let now = w.now();
-    let live = Scenario::new(zoom_id2, now - TimeDelta::minutes(20), 3600).person(
-        Person::registrant(&World::synthetic_email("u1")).connection(Connection::main(0, 60, None)),
-    );
-    let timeline2 = w.zoom.timeline(&live).unwrap();
-    w.zoom.record_started(&timeline2);
-    for e in timeline2.events.iter().filter(|e| e.at <= now) {
-        w.deliver(&e.body).await.unwrap();
-    }
+    let timeline2 = class_on_now(&w, zoom_id2, w.now()).await;
     w.attend.drain().await.unwrap();
     let uuid2 = InstanceId::new(timeline2.instances[0].uuid.clone());
     let queued = w
@@ -1114,15 +1132,7 @@ async fn an_instance_whose_end_was_lost_becomes_final_by_itself() {
     // The class whose `meeting.ended` never arrives.
     let (lost, zoom_id) = w.linked_meeting(false).await;
     w.attend.register_users(&lost.id, &users).await.unwrap();
-    let timeline = w.zoom.timeline(&ended_class_of_two(zoom_id, now)).unwrap();
-    w.zoom.record(&timeline);
-    for e in timeline
-        .events
-        .iter()
-        .filter(|e| !e.event.ends_with(".ended"))
-    {
-        w.deliver(&e.body).await.unwrap();
-    }
+    class_of_two_without_its_end(&w, zoom_id, now).await;
     // A class that ended as usual.
     let (usual, zoom_id) = w.linked_meeting(false).await;
     w.attend.register_users(&usual.id, &users).await.unwrap();
@@ -1134,31 +1144,29 @@ async fn an_instance_whose_end_was_lost_becomes_final_by_itself() {
     // A class that is on (and stays on: the simulator never ends it).
     let (on, zoom_id) = w.linked_meeting(false).await;
     w.attend.register_users(&on.id, &users).await.unwrap();
-    let live = Scenario::new(zoom_id, now - TimeDelta::minutes(20), 3600).person(
-        Person::registrant(&World::synthetic_email("u1")).connection(Connection::main(0, 60, None)),
-    );
-    let live_timeline = w.zoom.timeline(&live).unwrap();
-    w.zoom.record_started(&live_timeline);
-    for e in live_timeline.events.iter().filter(|e| e.at <= now) {
-        w.deliver(&e.body).await.unwrap();
-    }
+    let live_timeline = class_on_now(&w, zoom_id, now).await;
     w.attend.drain().await.unwrap();
 
-    let state = |m: &MeetingId| {
-        let (a, m) = (w.attend.clone(), m.clone());
-        async move { a.instances(&m).await.unwrap().instances[0].state }
-    };
     let pulls = || w.zoom.calls(Endpoint::ReportParticipants);
-    assert_eq!(state(&lost.id).await, InstanceState::Live);
-    assert_eq!(state(&on.id).await, InstanceState::Live);
-    assert_eq!(state(&usual.id).await, InstanceState::Final);
+    assert_eq!(
+        first_instance_state(&w, &lost.id).await,
+        InstanceState::Live
+    );
+    assert_eq!(first_instance_state(&w, &on.id).await, InstanceState::Live);
+    assert_eq!(
+        first_instance_state(&w, &usual.id).await,
+        InstanceState::Final
+    );
     assert_eq!(pulls(), 1, "the usual class's reconcile");
 
     // Two hours on: not checked yet.
     w.advance(TimeDelta::hours(2));
     w.attend.drain().await.unwrap();
     assert_eq!(pulls(), 1);
-    assert_eq!(state(&lost.id).await, InstanceState::Live);
+    assert_eq!(
+        first_instance_state(&w, &lost.id).await,
+        InstanceState::Live
+    );
 
     // Three hours after attend saw them: the two live instances are checked, the ended one
     // is not.
@@ -1172,19 +1180,8 @@ async fn an_instance_whose_end_was_lost_becomes_final_by_itself() {
         pulls()
     );
     let roster = w.attend.attendance(&lost.id, None).await.unwrap().roster;
-    assert_eq!(roster.state, InstanceState::Final);
-    let per_user: BTreeMap<_, _> = roster
-        .roster
-        .iter()
-        .map(|r| (r.user_id.clone(), r.attended_seconds))
-        .collect();
-    assert_eq!(per_user[&UserId::from("u2")], 1780);
-    assert_eq!(
-        per_user[&UserId::from("u1")],
-        3590,
-        "u1 stayed to the end: the report's last leave ends the instance"
-    );
-    assert_eq!(state(&on.id).await, InstanceState::Live);
+    assert_final_with_the_reports_times(&roster);
+    assert_eq!(first_instance_state(&w, &on.id).await, InstanceState::Live);
 
     // The class that is on: checked again at 6 h, 12 h, 24 h, 48 h, 96 h and 7 days after
     // attend first saw it, then never again. Live until the last check; with still no end and
@@ -1202,7 +1199,11 @@ async fn an_instance_whose_end_was_lost_becomes_final_by_itself() {
         } else {
             InstanceState::Final
         };
-        assert_eq!(state(&on.id).await, expected, "hour {hour}");
+        assert_eq!(
+            first_instance_state(&w, &on.id).await,
+            expected,
+            "hour {hour}"
+        );
     }
     assert_eq!(checks, vec![3, 6, 12, 24, 48, 96, 168]);
     let roster = w.attend.attendance(&on.id, None).await.unwrap().roster;

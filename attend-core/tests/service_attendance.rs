@@ -7,10 +7,11 @@ mod service_support;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use attend_core::attendance::Roster;
 use attend_core::model::{InstanceId, InstanceState, MatchedBy, MeetingId, Status, UserId};
-use attend_core::service::{MeetingPatch, PolicyPatch, ReconcileOutcome};
+use attend_core::service::{MeetingPatch, PolicyPatch, ReconcileOptions, ReconcileOutcome};
 use attend_core::store::{AttendanceStore, JobQueue, NewJob, WebhookInbox, WebhookStatus};
 use attend_core::testing::memory::MemoryStore;
 use attend_zoom_sim::{Connection, Endpoint, Identity, Person, Scenario, SimConfig, Timeline};
@@ -1221,4 +1222,30 @@ async fn an_instance_whose_end_was_lost_becomes_final_by_itself() {
     );
     let done = w.store.job_counts(Some("live_check")).await.unwrap();
     assert_eq!((done.ready, done.running, done.done), (0, 0, 3), "{done:?}");
+}
+
+/// `live_check_after: None` turns the checks off: an instance whose `meeting.ended` was lost
+/// gets no check and stays live, a day on, until a reconcile names it.
+#[tokio::test]
+async fn without_live_checks_a_lost_end_leaves_the_instance_live() {
+    let w = World::with(Options {
+        reconcile: ReconcileOptions {
+            delay: Duration::ZERO,
+            live_check_after: None,
+            ..ReconcileOptions::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let users = w.add_students(2);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    class_of_two_without_its_end(&w, zoom_id, w.now()).await;
+    w.attend.drain().await.unwrap();
+    w.advance(TimeDelta::days(1));
+    w.attend.drain().await.unwrap();
+    assert_eq!(first_instance_state(&w, &m.id).await, InstanceState::Live);
+    assert_eq!(w.zoom.calls(Endpoint::ReportParticipants), 0);
+    let checks = w.store.job_counts(Some("live_check")).await.unwrap();
+    assert_eq!((checks.ready, checks.done), (0, 0), "{checks:?}");
 }

@@ -240,27 +240,68 @@ impl InstanceInput {
 /// - Events of every instance are grouped together: pass one instance's events.
 /// - Duplicates are kept (the engine drops them); the result is ordered by connection key and
 ///   does not depend on the order of `events`.
-pub fn connections_from_events<'a, I, F>(events: I, mut resolve: F) -> Vec<Connection>
+pub fn connections_from_events<'a, I, F>(events: I, resolve: F) -> Vec<Connection>
 where
     I: IntoIterator<Item = &'a ParticipantEvent>,
     F: FnMut(&ConnectionKey, &IdentityHints) -> Option<Subject>,
 {
-    let mut groups: HashMap<&'a ConnectionKey, Vec<&'a ParticipantEvent>> = HashMap::new();
+    connections_from_groups(&group_by_connection(events), resolve)
+}
+
+/// One connection's events, as [`group_by_connection`] gathers them.
+#[derive(Debug)]
+pub(crate) struct ConnectionGroup<'a> {
+    /// The connection key.
+    pub(crate) key: &'a ConnectionKey,
+    /// Its events, in the order given.
+    pub(crate) events: Vec<&'a ParticipantEvent>,
+    /// Its merged hints (see [`connections_from_events`]).
+    pub(crate) hints: IdentityHints,
+}
+
+/// Events grouped by connection key, with each group's merged hints: one group per key,
+/// ordered by key, each group's events in the order given. Grouping once lets a roster read
+/// build its connections and its shared-link check from the same groups.
+pub(crate) fn group_by_connection<'a>(
+    events: impl IntoIterator<Item = &'a ParticipantEvent>,
+) -> Vec<ConnectionGroup<'a>> {
+    let mut slot_of: HashMap<&'a ConnectionKey, usize> = HashMap::new();
+    let mut groups: Vec<(&'a ConnectionKey, Vec<&'a ParticipantEvent>)> = Vec::new();
     for event in events {
-        groups.entry(&event.connection).or_default().push(event);
+        let slot = *slot_of.entry(&event.connection).or_insert_with(|| {
+            groups.push((&event.connection, Vec::new()));
+            groups.len() - 1
+        });
+        groups[slot].1.push(event);
     }
-    let mut keys: Vec<&ConnectionKey> = groups.keys().copied().collect();
-    keys.sort_unstable();
-    let mut connections = Vec::with_capacity(keys.len());
-    for key in keys {
-        let group = &groups[key];
-        let hints = merge_hints(group);
-        if let Some(subject) = resolve(key, &hints) {
+    groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    groups
+        .into_iter()
+        .map(|(key, events)| ConnectionGroup {
+            key,
+            hints: merge_hints(&events),
+            events,
+        })
+        .collect()
+}
+
+/// [`connections_from_events`] over events already grouped by [`group_by_connection`].
+pub(crate) fn connections_from_groups<F>(
+    groups: &[ConnectionGroup<'_>],
+    mut resolve: F,
+) -> Vec<Connection>
+where
+    F: FnMut(&ConnectionKey, &IdentityHints) -> Option<Subject>,
+{
+    let mut connections = Vec::with_capacity(groups.len());
+    for group in groups {
+        if let Some(subject) = resolve(group.key, &group.hints) {
             connections.push(Connection {
-                key: key.clone(),
+                key: group.key.clone(),
                 subject,
-                zoom_user_id: hints.zoom_user_id.clone(),
+                zoom_user_id: group.hints.zoom_user_id.clone(),
                 events: group
+                    .events
                     .iter()
                     .map(|event| ConnectionEvent::new(event.action, event.at))
                     .collect(),

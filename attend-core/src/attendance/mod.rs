@@ -142,6 +142,7 @@ pub use self::input::{
     Connection, ConnectionEvent, InstanceInput, ManualInterval, ReportInterval, Subject, Window,
     connections_from_events,
 };
+pub(crate) use self::input::{ConnectionGroup, connections_from_groups, group_by_connection};
 pub use self::output::{
     PresenceInterval, Roster, RosterRecord, RosterWindow, Summary, UnmatchedRecord,
 };

@@ -1,24 +1,24 @@
 //! Read side: instances, rosters (identities resolved at read time), live view, unmatched
 //! people, manual links, a user's history, CSV.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tracing::{Instrument, info_span};
 
 use crate::attendance::{
-    InstanceInput, ReportInterval, Roster, Subject, Window, aggregate, compute_instance,
-    connections_from_events,
+    ConnectionGroup, InstanceInput, ReportInterval, Roster, Subject, Window, aggregate,
+    compute_instance, connections_from_groups, group_by_connection,
 };
 use crate::export;
 use crate::identity::{
     ConnectionPresence, IdentityTables, PersonKey, Resolution, SharedLinkSuspect,
-    detect_shared_links, merge_hints, normalize_email, resolve,
+    detect_shared_links, normalize_email, resolve,
 };
 use crate::model::{
     ConnectionKey, IdentityHints, InstanceId, InstanceState, MeetingId, ParticipantAction,
-    RegistrationStatus, UserId,
+    ParticipantEvent, RegistrationStatus, UserId,
 };
 use crate::store::{
     EvidenceRevision, InstanceRecord, ManualLink, MeetingRecord, ReportRow, StoredEvent,
@@ -459,13 +459,14 @@ impl Attend {
         }
         let registrations = store.list_registrations(&meeting.id).await?;
         let mut registered = Vec::new();
-        let mut own_ids = BTreeSet::new();
-        let mut own_emails = BTreeSet::new();
+        // Looked up once per stored event and report row: hashed, not ordered.
+        let mut own_ids: HashSet<&str> = HashSet::new();
+        let mut own_emails: HashSet<String> = HashSet::new();
         for r in &registrations {
             match &r.registrant_id {
                 Some(id) => {
                     tables.add_registrant(id.as_str(), r.registrant_email.as_deref(), &r.user);
-                    own_ids.insert(id.as_str().to_owned());
+                    own_ids.insert(id.as_str());
                 }
                 None => {
                     if let Some(email) = &r.registrant_email {
@@ -598,10 +599,9 @@ impl Attend {
         input.state = ev.record.state;
         input.policy = meeting.policy.clone();
         input.registered = ids.registered.clone();
-        input.connections =
-            connections_from_events(ev.events().iter().map(|e| &e.event), |k, h| {
-                ids.subject(k, h)
-            });
+        // Grouped once for both the connections and the shared-link check.
+        let groups = group_by_connection(ev.events().iter().map(|e| &e.event));
+        input.connections = connections_from_groups(&groups, |k, h| ids.subject(k, h));
         let webhook_connections = connections_by_user_id(ev.events());
         input.report_rows = ev
             .report()
@@ -617,7 +617,7 @@ impl Attend {
             })
             .collect();
         let roster = compute_instance(&input);
-        let shared = detect_shared_links(&presences(ev.events(), end));
+        let shared = detect_shared_links(&presences(&groups, end));
         Some((roster, shared))
     }
 
@@ -691,38 +691,39 @@ fn report_row_connection(
 }
 
 /// Per connection with a registrant id: its span of presence (first to last event; open
-/// while its last event is not a leave and the instance has not ended).
-fn presences(events: &[StoredEvent], end: Option<DateTime<Utc>>) -> Vec<ConnectionPresence> {
-    let mut by_conn: BTreeMap<&ConnectionKey, Vec<&StoredEvent>> = BTreeMap::new();
-    for e in events {
-        by_conn.entry(&e.event.connection).or_default().push(e);
-    }
-    by_conn
-        .into_iter()
-        .filter_map(|(key, mut evs)| {
-            evs.sort_by_key(|e| (e.event.at, e.event.action));
-            let hints = merge_hints(evs.iter().map(|e| &e.event.hints));
-            hints.registrant_id.as_ref()?;
-            let in_meeting: Vec<&&StoredEvent> = evs
+/// while its last event is not a leave and the instance has not ended), with the same merged
+/// hints the roster resolved it by.
+fn presences(
+    groups: &[ConnectionGroup<'_>],
+    end: Option<DateTime<Utc>>,
+) -> Vec<ConnectionPresence> {
+    groups
+        .iter()
+        .filter(|group| group.hints.registrant_id.is_some())
+        .filter_map(|group| {
+            let mut in_meeting: Vec<&ParticipantEvent> = group
+                .events
                 .iter()
+                .copied()
                 .filter(|e| {
                     !matches!(
-                        e.event.action,
+                        e.action,
                         ParticipantAction::WaitingRoomJoined | ParticipantAction::WaitingRoomLeft
                     )
                 })
                 .collect();
+            in_meeting.sort_by_key(|e| (e.at, e.action));
             let first = in_meeting.first()?;
             let last = in_meeting.last()?;
-            let to = if last.event.action == ParticipantAction::Left {
-                Some(last.event.at)
+            let to = if last.action == ParticipantAction::Left {
+                Some(last.at)
             } else {
                 end
             };
             Some(ConnectionPresence {
-                connection: key.clone(),
-                hints,
-                from: first.event.at,
+                connection: group.key.clone(),
+                hints: group.hints.clone(),
+                from: first.at,
                 to,
             })
         })

@@ -864,24 +864,7 @@ async fn a_nameless_emailless_guest_seen_by_webhook_and_report_is_one_unmatched_
 
 /// Another process on the same store and directory, without a roster cache.
 fn uncached_twin(w: &service_support::World) -> attend_core::service::Attend {
-    use attend_core::join_token::JwtSecret;
-    use attend_core::service::{Attend, ZoomAccount};
-    Attend::builder()
-        .store(w.store.clone())
-        .directory(w.directory.clone())
-        .zoom_account(
-            ZoomAccount::new("main")
-                .webhook_secret(service_support::WEBHOOK_SECRET)
-                .api(std::sync::Arc::new(service_support::client_for(
-                    &w.zoom, None,
-                ))),
-        )
-        .public_url("https://lms.example")
-        .jwt_secret(JwtSecret::new(b"0123456789abcdef0123456789abcdef-twin".to_vec()).unwrap())
-        .clock(w.clock.clone())
-        .roster_cache_rows(0)
-        .build()
-        .unwrap()
+    w.twin(|b| b.roster_cache_rows(0))
 }
 
 #[tokio::test]
@@ -1248,4 +1231,37 @@ async fn without_live_checks_a_lost_end_leaves_the_instance_live() {
     assert_eq!(w.zoom.calls(Endpoint::ReportParticipants), 0);
     let checks = w.store.job_counts(Some("live_check")).await.unwrap();
     assert_eq!((checks.ready, checks.done), (0, 0), "{checks:?}");
+}
+
+/// Checks queued while live checks were on are dropped, not run, when the host restarts with
+/// them off (`live_check_after: None`): no Zoom call, the instance stays as it was, and the
+/// queue is left with nothing ready.
+#[tokio::test]
+async fn queued_live_checks_are_dropped_after_a_restart_with_checks_off() {
+    let w = World::start().await;
+    let users = w.add_students(2);
+    let (m, zoom_id) = w.linked_meeting(false).await;
+    w.attend.register_users(&m.id, &users).await.unwrap();
+    class_of_two_without_its_end(&w, zoom_id, w.now()).await;
+    w.attend.drain().await.unwrap();
+    let queued = w.store.job_counts(Some("live_check")).await.unwrap();
+    assert_eq!((queued.ready, queued.done), (1, 0), "{queued:?}");
+
+    let restarted = w.twin(|b| {
+        b.reconcile(ReconcileOptions {
+            delay: Duration::ZERO,
+            live_check_after: None,
+            ..ReconcileOptions::default()
+        })
+    });
+    w.advance(TimeDelta::hours(4));
+    restarted.drain().await.unwrap();
+    assert_eq!(w.zoom.calls(Endpoint::ReportParticipants), 0);
+    assert_eq!(first_instance_state(&w, &m.id).await, InstanceState::Live);
+    let after = w.store.job_counts(Some("live_check")).await.unwrap();
+    assert_eq!(
+        (after.ready, after.running, after.done),
+        (0, 0, 1),
+        "{after:?}"
+    );
 }

@@ -65,6 +65,29 @@ impl Default for Options {
     }
 }
 
+/// The builder every test service starts from: its store, directory, Zoom (the simulator,
+/// through the real client) and clock.
+fn builder_over(
+    store: Arc<dyn Store>,
+    directory: &MemoryDirectory,
+    zoom: &SimHandle,
+    clock: &Arc<ManualClock>,
+    pacing: Option<RatePlan>,
+) -> AttendBuilder {
+    Attend::builder()
+        .store_arc(store)
+        .directory(directory.clone())
+        .zoom_account(
+            ZoomAccount::new("main")
+                .webhook_secret(WEBHOOK_SECRET)
+                .api(Arc::new(client_for(zoom, pacing))),
+        )
+        .public_url("https://lms.example")
+        .mount_prefix("/attend")
+        .jwt_secret(JwtSecret::new(b"0123456789abcdef0123456789abcdef-test".to_vec()).unwrap())
+        .clock(clock.clone())
+}
+
 pub fn client_for(zoom: &SimHandle, pacing: Option<RatePlan>) -> ZoomClient {
     let creds = zoom.credentials();
     ZoomClient::new(
@@ -92,24 +115,12 @@ impl World {
         let store = MemoryStore::new();
         let directory = MemoryDirectory::new();
         let clock = Arc::new(ManualClock::new(whole_seconds(Utc::now())));
-        let client = client_for(&zoom, options.pacing);
         let shared: Arc<dyn Store> = options
             .store
             .unwrap_or_else(|| Arc::new(store.clone()) as Arc<dyn Store>);
-        let mut builder = Attend::builder()
-            .store_arc(shared)
-            .directory(directory.clone())
-            .zoom_account(
-                ZoomAccount::new("main")
-                    .webhook_secret(WEBHOOK_SECRET)
-                    .api(Arc::new(client)),
-            )
-            .public_url("https://lms.example")
-            .mount_prefix("/attend")
-            .jwt_secret(JwtSecret::new(b"0123456789abcdef0123456789abcdef-test".to_vec()).unwrap())
+        let mut builder = builder_over(shared, &directory, &zoom, &clock, options.pacing)
             .registration(options.registration)
-            .reconcile(options.reconcile)
-            .clock(clock.clone());
+            .reconcile(options.reconcile);
         if let Some(customize) = options.customize {
             builder = customize(builder);
         }
@@ -121,6 +132,22 @@ impl World {
             clock,
             attend,
         }
+    }
+
+    /// Another service over this world's in-memory store, directory, Zoom and clock, with
+    /// default options changed by `customize`: the host restarted with other settings, or a
+    /// second process sharing the database.
+    pub fn twin(&self, customize: impl FnOnce(AttendBuilder) -> AttendBuilder) -> Attend {
+        let store: Arc<dyn Store> = Arc::new(self.store.clone());
+        customize(builder_over(
+            store,
+            &self.directory,
+            &self.zoom,
+            &self.clock,
+            None,
+        ))
+        .build()
+        .expect("service builds")
     }
 
     /// Adds host users `u1..=n` (name "Student {i}", email `student{i}@school.example`).

@@ -40,7 +40,9 @@
 //! # Observability
 //!
 //! `tracing` spans per operation (ids only: never tokens, secrets, join URLs or emails) and
-//! `metrics` counters/histograms (no labels with personal data):
+//! `metrics` counters/histograms (no labels with personal data). attend only records them:
+//! install the exporter of your choice as the `metrics` recorder (the example app serves
+//! them as Prometheus text at `GET /metrics`, with `attend_actix`'s HTTP request metrics).
 //!
 //! | metric | labels | what |
 //! |---|---|---|

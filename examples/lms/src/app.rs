@@ -90,6 +90,7 @@ pub struct RunningApp {
     server_task: tokio::task::JoinHandle<std::io::Result<()>>,
     stop_worker: watch::Sender<bool>,
     worker_task: tokio::task::JoinHandle<()>,
+    metrics_served: bool,
 }
 
 /// Which secrets demo mode generated (and keeps in the database), for the printed guide.
@@ -151,6 +152,7 @@ impl RunningApp {
             demo_mode: self.demo.is_some(),
             generated_jwt_secret: self.secrets.jwt.as_ref(),
             generated_webhook_secret: self.secrets.webhook.as_ref(),
+            metrics: self.metrics_served,
         })
     }
 
@@ -322,9 +324,16 @@ pub async fn start(config: Config) -> Result<RunningApp, StartError> {
     let lms_data = web::Data::new(lms.clone());
     let tokens_data = web::Data::new(tokens.clone());
     let sim_for_server = demo.as_ref().map(|d| d.sim.clone());
+    let metrics = if config.metrics {
+        crate::prometheus::recorder()
+    } else {
+        None
+    };
+    let metrics_served = metrics.is_some();
     let attend_for_server = attend.clone();
     let server = HttpServer::new(move || {
         let sim = sim_for_server.clone();
+        let metrics = metrics.clone();
         // One attend configuration per worker thread (it holds the authenticator).
         let attend_config = AttendConfig::builder(
             attend_for_server.clone(),
@@ -343,6 +352,11 @@ pub async fn start(config: Config) -> Result<RunningApp, StartError> {
                 }
             })
             .configure(crate::routes::configure)
+            .configure(move |cfg| {
+                if let Some(handle) = metrics {
+                    crate::prometheus::configure(cfg, handle);
+                }
+            })
     })
     // No `.workers(n)`: actix starts one worker thread per CPU. On two CPUs four workers
     // took 9 % off the webhook ingest maximum (more thread switching; BENCHMARKS.md,
@@ -375,6 +389,7 @@ pub async fn start(config: Config) -> Result<RunningApp, StartError> {
         server_task,
         stop_worker,
         worker_task,
+        metrics_served,
     };
     if let Some(d) = app.demo.clone() {
         match demo::set_up(&app.lms, &d, config.seed_demo_data).await {

@@ -114,6 +114,10 @@ pub struct Config {
     pub mode: Mode,
     /// Whether to fill an empty database with the demo course (demo mode only; default on).
     pub seed_demo_data: bool,
+    /// Whether to serve `GET /metrics` (Prometheus text): `ATTEND_METRICS=on|off`; default on
+    /// in demo mode and off with real Zoom, where the page would be public unless your proxy
+    /// keeps it in.
+    pub metrics: bool,
 }
 
 /// A configuration value was missing or malformed. The message names the variable.
@@ -266,6 +270,11 @@ impl Config {
             }
         }
 
+        let metrics = match get("ATTEND_METRICS")? {
+            None => mode.is_demo(),
+            Some(v) => parse_switch("ATTEND_METRICS", &v)?,
+        };
+
         Ok(Self {
             bind,
             public_url,
@@ -274,6 +283,7 @@ impl Config {
             webhook_secret,
             mode,
             seed_demo_data: true,
+            metrics,
         })
     }
 
@@ -288,7 +298,21 @@ impl Config {
             webhook_secret: Some(Secret::generate()),
             mode: Mode::Demo,
             seed_demo_data: seed,
+            metrics: false,
         }
+    }
+}
+
+/// `on`/`off` (also `true`/`false`, `1`/`0`, `yes`/`no`, any case).
+fn parse_switch(var: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            var,
+            reason: "expected on or off".to_owned(),
+            shown: format!("{value:?}"),
+        }),
     }
 }
 
@@ -432,6 +456,28 @@ mod tests {
         assert!(text.starts_with("ATTEND_DATABASE_URL:"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
         assert!(cfg(&[("ATTEND_DATABASE_URL", "attend.db")]).is_err());
+    }
+
+    #[test]
+    fn metrics_page_is_on_in_demo_mode_off_with_real_zoom_and_switchable() {
+        assert!(cfg(&[]).unwrap().metrics);
+        assert!(!cfg(&[("ATTEND_METRICS", "off")]).unwrap().metrics);
+        let real = [
+            ("ATTEND_ZOOM_ACCOUNT_ID", "acc"),
+            ("ATTEND_ZOOM_CLIENT_ID", "cid"),
+            ("ATTEND_ZOOM_CLIENT_SECRET", "csecret"),
+            ("ATTEND_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("ATTEND_ZOOM_WEBHOOK_SECRET", "whsecret"),
+        ];
+        assert!(!cfg(&real).unwrap().metrics);
+        let mut on = real.to_vec();
+        on.push(("ATTEND_METRICS", "ON"));
+        assert!(cfg(&on).unwrap().metrics);
+        let err = cfg(&[("ATTEND_METRICS", "sometimes")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ATTEND_METRICS: expected on or off (got \"sometimes\")"
+        );
     }
 
     #[test]

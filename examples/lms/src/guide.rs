@@ -22,6 +22,8 @@ pub struct GuideInput<'a> {
     pub generated_jwt_secret: Option<&'a Secret>,
     /// The webhook secret, when demo mode generated it.
     pub generated_webhook_secret: Option<&'a Secret>,
+    /// Whether `GET /metrics` is served.
+    pub metrics: bool,
 }
 
 fn shown_database(url: &str) -> String {
@@ -57,8 +59,12 @@ pub fn render(g: &GuideInput<'_>) -> String {
             ));
             s.push_str(&format!("   All courses             {base}/\n"));
             s.push_str(&format!(
-                "   API reference           {base}/attend/docs/   (OpenAPI: {base}/attend/openapi.json)\n\n"
+                "   API reference           {base}/attend/docs/   (OpenAPI: {base}/attend/openapi.json)\n"
             ));
+            if g.metrics {
+                s.push_str(&format!("   Metrics (Prometheus)    {base}/metrics\n"));
+            }
+            s.push('\n');
             s.push_str(" Play a simulated class\n");
             s.push_str(&format!(
                 "   Press \"Play a simulated class\" on the course page, or run\n     \
@@ -130,6 +136,9 @@ pub fn render(g: &GuideInput<'_>) -> String {
                  Zoom webhook URL   {}/attend/webhooks/zoom\n",
                 g.public_url
             ));
+            if g.metrics {
+                s.push_str(&format!("   Metrics            {base}/metrics\n"));
+            }
             s.push_str(
                 "\n Create users, courses and enrollments with POST /lms/users, /lms/courses and\n \
                  /lms/courses/{id}/enrollments (admin bearer token); link a Zoom meeting with\n \

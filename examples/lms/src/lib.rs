@@ -33,6 +33,7 @@ pub mod demo;
 pub mod error;
 pub mod guide;
 pub mod page;
+pub mod prometheus;
 pub mod routes;
 pub mod state;
 

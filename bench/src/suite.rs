@@ -180,6 +180,9 @@ pub struct BackendReport {
     pub durability: String,
     /// Closed-loop ingest.
     pub ingest_max: Phase,
+    /// The bare handler's closed-loop maximum right before and right after `ingest_max`
+    /// (empty when the bare handler could not run).
+    pub bare_around_max: Vec<Phase>,
     /// Open-loop ingest at the target rate.
     pub ingest_rate: Phase,
     /// Open-loop ingest at the steady rate (after the other ingest phases), if run.
@@ -250,57 +253,74 @@ async fn load_phase(spec: LoadSpec, source: Arc<dyn RequestSource>, target_pid: 
     })
 }
 
-/// Runs the bare handler phases.
-async fn run_bare(cfg: &SuiteConfig) -> Res<BareReport> {
-    let port = procs::free_port().map_err(err("port"))?;
-    let bind = format!("127.0.0.1:{port}");
-    let mut server = Proc::spawn(
-        "bare handler",
-        &cfg.self_bin,
-        &[
-            "bare-server",
-            "--bind",
-            &bind,
-            "--secret",
-            WEBHOOK_SECRET,
-            "--workers",
-            "4",
-        ],
-        &[],
-        &cfg.work_dir.join("bare.log"),
-    )
-    .map_err(|e| e.to_string())?;
-    server
-        .wait_ready(&format!("http://{bind}/health"), Duration::from_secs(30))
-        .await
+/// The bare handler's server, kept running (idle between its phases) for the whole suite so
+/// that its maximum can be measured again right next to each backend's.
+struct BareServer {
+    proc_: Proc,
+    url: String,
+    factory: EventFactory,
+}
+
+impl BareServer {
+    async fn start(cfg: &SuiteConfig) -> Res<Self> {
+        let port = procs::free_port().map_err(err("port"))?;
+        let bind = format!("127.0.0.1:{port}");
+        let mut proc_ = Proc::spawn(
+            "bare handler",
+            &cfg.self_bin,
+            &[
+                "bare-server",
+                "--bind",
+                &bind,
+                "--secret",
+                WEBHOOK_SECRET,
+                "--workers",
+                "4",
+            ],
+            &[],
+            &cfg.work_dir.join("bare.log"),
+        )
         .map_err(|e| e.to_string())?;
-    let url = format!("http://{bind}/webhooks/zoom");
-    let factory = bench_factory(0, "bare", Vec::new());
-    let pid = server.pid();
-    let source = |tag: &str| -> Arc<dyn RequestSource> {
-        let mut f = factory.clone();
+        proc_
+            .wait_ready(&format!("http://{bind}/health"), Duration::from_secs(30))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            proc_,
+            url: format!("http://{bind}/webhooks/zoom"),
+            factory: bench_factory(0, "bare", Vec::new()),
+        })
+    }
+
+    async fn phase(&self, spec: LoadSpec, tag: &str) -> Res<Phase> {
+        let mut f = self.factory.clone();
         f.tag = tag.to_owned();
-        Arc::new(WebhookSource::stream(url.clone(), WEBHOOK_SECRET, f))
-    };
-    load_phase(
-        LoadSpec::closed(cfg.connections, Duration::from_secs(2)),
-        source("bare-warm"),
-        pid,
-    )
-    .await?;
-    let ingest_max = load_phase(
-        LoadSpec::closed(cfg.connections, cfg.duration),
-        source("bare-max"),
-        pid,
-    )
-    .await?;
-    let ingest_rate = load_phase(
-        LoadSpec::open(cfg.connections, cfg.duration, cfg.target_rate),
-        source("bare-rate"),
-        pid,
-    )
-    .await?;
-    server.kill();
+        let source = Arc::new(WebhookSource::stream(self.url.clone(), WEBHOOK_SECRET, f));
+        load_phase(spec, source, self.proc_.pid()).await
+    }
+
+    /// Its closed-loop maximum, as in the suite's first bare phase.
+    async fn max(&self, cfg: &SuiteConfig, tag: &str) -> Res<Phase> {
+        self.phase(LoadSpec::closed(cfg.connections, cfg.duration), tag)
+            .await
+    }
+}
+
+/// Runs the bare handler phases.
+async fn run_bare(cfg: &SuiteConfig, server: &BareServer) -> Res<BareReport> {
+    server
+        .phase(
+            LoadSpec::closed(cfg.connections, Duration::from_secs(2)),
+            "bare-warm",
+        )
+        .await?;
+    let ingest_max = server.max(cfg, "bare-max").await?;
+    let ingest_rate = server
+        .phase(
+            LoadSpec::open(cfg.connections, cfg.duration, cfg.target_rate),
+            "bare-rate",
+        )
+        .await?;
     Ok(BareReport {
         ingest_max,
         ingest_rate,
@@ -375,7 +395,11 @@ async fn ingest_phase(
 }
 
 /// Runs every phase on one backend.
-async fn run_backend(cfg: &SuiteConfig, backend: &Backend) -> Res<BackendReport> {
+async fn run_backend(
+    cfg: &SuiteConfig,
+    backend: &Backend,
+    bare: Option<&BareServer>,
+) -> Res<BackendReport> {
     backend.reset()?;
     let port = procs::free_port().map_err(err("port"))?;
     let base = format!("http://127.0.0.1:{port}");
@@ -476,6 +500,16 @@ async fn run_backend(cfg: &SuiteConfig, backend: &Backend) -> Res<BackendReport>
         pid,
     )
     .await?;
+    // The bare handler's maximum right before and right after the app's (the app idle, its
+    // backlog processed): the ratio is taken against these, measured minutes apart at most,
+    // not against the suite's first bare phase.
+    let bare_before = match bare {
+        Some(b) => Some(
+            b.max(cfg, &format!("bare-before-{}", backend.name()))
+                .await?,
+        ),
+        None => None,
+    };
     let ingest_max = ingest_phase(
         cfg,
         backend,
@@ -484,6 +518,14 @@ async fn run_backend(cfg: &SuiteConfig, backend: &Backend) -> Res<BackendReport>
         pid,
     )
     .await?;
+    let bare_after = match bare {
+        Some(b) => Some(
+            b.max(cfg, &format!("bare-after-{}", backend.name()))
+                .await?,
+        ),
+        None => None,
+    };
+    let bare_around_max: Vec<Phase> = bare_before.into_iter().chain(bare_after).collect();
     let ingest_rate = ingest_phase(
         cfg,
         backend,
@@ -527,6 +569,7 @@ async fn run_backend(cfg: &SuiteConfig, backend: &Backend) -> Res<BackendReport>
         backend: backend.name().to_owned(),
         durability,
         ingest_max,
+        bare_around_max,
         ingest_rate,
         ingest_steady,
         join,
@@ -742,9 +785,18 @@ pub async fn run_suite(cfg: &SuiteConfig) -> SuiteReport {
         errors: Vec::new(),
     };
     eprintln!("attend-bench: bare handler …");
-    match run_bare(cfg).await {
-        Ok(b) => report.bare = Some(b),
-        Err(e) => report.errors.push(format!("bare handler: {e}")),
+    let bare = match BareServer::start(cfg).await {
+        Ok(server) => Some(server),
+        Err(e) => {
+            report.errors.push(format!("bare handler: {e}"));
+            None
+        }
+    };
+    if let Some(server) = &bare {
+        match run_bare(cfg, server).await {
+            Ok(b) => report.bare = Some(b),
+            Err(e) => report.errors.push(format!("bare handler: {e}")),
+        }
     }
     let mut backends = Vec::new();
     if !cfg.skip_sqlite {
@@ -761,12 +813,25 @@ pub async fn run_suite(cfg: &SuiteConfig) -> SuiteReport {
     }
     for backend in backends {
         eprintln!("attend-bench: example app on {} …", backend.name());
-        match run_backend(cfg, &backend).await {
+        match run_backend(cfg, &backend, bare.as_ref()).await {
             Ok(r) => report.backends.push(r),
             Err(e) => report.errors.push(format!("{}: {e}", backend.name())),
         }
     }
     report
+}
+
+impl BackendReport {
+    /// The app's ingest maximum over the mean of the bare handler's maxima measured right
+    /// before and after it; `None` without them.
+    pub fn ratio_to_bare_around(&self) -> Option<f64> {
+        if self.bare_around_max.is_empty() {
+            return None;
+        }
+        let sum: f64 = self.bare_around_max.iter().map(|p| p.load.throughput).sum();
+        let mean = sum / self.bare_around_max.len() as f64;
+        (mean > 0.0).then(|| self.ingest_max.load.throughput / mean)
+    }
 }
 
 impl SuiteReport {
@@ -835,7 +900,20 @@ impl SuiteReport {
         }
         for b in &self.backends {
             let t = format!("app/{}", b.backend);
-            row(&t, "ingest max", &b.ingest_max);
+            for (i, bare) in b.bare_around_max.iter().enumerate() {
+                if i == 1 {
+                    row(&t, "ingest max", &b.ingest_max);
+                }
+                let when = if i == 0 { "before" } else { "after" };
+                row(
+                    "bare handler",
+                    &format!("ingest max, right {when} {t}'s"),
+                    bare,
+                );
+            }
+            if b.bare_around_max.len() < 2 {
+                row(&t, "ingest max", &b.ingest_max);
+            }
             row(
                 &t,
                 &format!("ingest @{}/s", self.target_rate),
@@ -853,15 +931,22 @@ impl SuiteReport {
         }
         let _ = writeln!(s);
         for b in &self.backends {
-            let ratio = self.bare.as_ref().map_or(f64::NAN, |bare| {
+            let first = self.bare.as_ref().map_or(f64::NAN, |bare| {
                 b.ingest_max.load.throughput / bare.ingest_max.load.throughput
             });
+            let around = b.ratio_to_bare_around();
             let _ = writeln!(
                 s,
-                "- {}: durability {}; ingest max / bare = {:.2}; RSS idle {} KiB, peak after ingest {} KiB, peak at end (VmHWM) {} KiB",
+                "- {}: durability {}; ingest max / bare = {} (the bare handler's maximum right before and after the app's: {}; against the suite's first bare phase: {:.2}); RSS idle {} KiB, peak after ingest {} KiB, peak at end (VmHWM) {} KiB",
                 b.backend,
                 b.durability,
-                ratio,
+                around.map_or("-".to_owned(), |r| format!("{r:.2}")),
+                b.bare_around_max
+                    .iter()
+                    .map(|p| format!("{:.0}/s", p.load.throughput))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                first,
                 b.rss_idle_kib.unwrap_or(0),
                 b.peak_rss_after_ingest_kib.unwrap_or(0),
                 b.peak_rss_kib.unwrap_or(0)

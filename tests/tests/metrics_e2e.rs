@@ -1,6 +1,6 @@
 //! The example app's `GET /metrics` page (Prometheus text) over HTTP: it counts what attend
-//! did with webhooks (stored, duplicate, refused), the HTTP requests by route and status, and
-//! the worker's processing lag; it shows no secret; an app configured without it does not
+//! did with webhooks (stored, duplicate, refused), the HTTP requests by route and status, the
+//! worker's processing lag and its jobs; it shows no secret; an app configured without it does not
 //! serve it.
 //!
 //! A test binary of its own: the recorder is global to the process, so the counts below are
@@ -76,7 +76,14 @@ async fn the_metrics_page_counts_webhooks_requests_and_processing() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let text = loop {
         let text = page(&http, &base).await;
-        if sample(&text, "attend_webhook_processing_lag_seconds_count", &[]).is_some() {
+        let processed = sample(&text, "attend_webhook_processing_lag_seconds_count", &[]).is_some();
+        let job_done = sample(
+            &text,
+            "attend_jobs_total",
+            &[("kind", "process_webhook"), ("outcome", "done")],
+        )
+        .is_some();
+        if processed && job_done {
             break text;
         }
         assert!(Instant::now() < deadline, "nothing processed:\n{text}");
@@ -101,6 +108,16 @@ async fn the_metrics_page_counts_webhooks_requests_and_processing() {
     assert_eq!(requests("401"), Some(1.0), "{text}");
     assert_eq!(
         sample(&text, "attend_webhook_processing_lag_seconds_count", &[]),
+        Some(1.0),
+        "{text}"
+    );
+    // One processing job for the stored delivery (a duplicate gets none), done once.
+    assert_eq!(
+        sample(
+            &text,
+            "attend_jobs_total",
+            &[("kind", "process_webhook"), ("outcome", "done")]
+        ),
         Some(1.0),
         "{text}"
     );

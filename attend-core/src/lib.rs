@@ -45,7 +45,8 @@
 //!    Zoom has not built it yet) and merged; the instance becomes `final`. Accounts without
 //!    reports get a final roster from webhooks alone after a grace period. An instance
 //!    still live hours after attend first saw it (its `meeting.ended` may have been lost in
-//!    an outage) is checked against the report too
+//!    an outage) is checked against the report too, or without one against Zoom's list of
+//!    the meeting's ended instances
 //!    ([`live_check_after`](service::ReconcileOptions::live_check_after)).
 //! 7. **Attendance**: [`attendance`](service::Attend::attendance) runs the pure engine
 //!    ([`attendance`]) over the stored evidence with identities resolved *now*, so a manual

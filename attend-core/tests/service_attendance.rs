@@ -1265,3 +1265,52 @@ async fn queued_live_checks_are_dropped_after_a_restart_with_checks_off() {
         "{after:?}"
     );
 }
+
+/// Without reports (the plan has none; Zoom also builds none for a meeting with fewer than
+/// two participants), a live check cannot learn the end from a report: it asks Zoom's list of
+/// the meeting's ended instances. A class whose `meeting.ended` was lost is listed there, so
+/// it is `final` at the first check, from its webhooks alone (ending at its last event); a
+/// class that is on is not listed and stays live.
+#[tokio::test]
+async fn without_reports_a_lost_end_is_found_in_zooms_list_of_ended_instances() {
+    let w = World::with(no_reports()).await;
+    let users = w.add_students(2);
+    let (lost, lost_zoom) = w.linked_meeting(false).await;
+    let (on, on_zoom) = w.linked_meeting(false).await;
+    for m in [&lost, &on] {
+        w.attend.register_users(&m.id, &users).await.unwrap();
+    }
+    let now = w.now();
+    let timeline = class_of_two_without_its_end(&w, lost_zoom, now).await;
+    class_on_now(&w, on_zoom, now).await;
+    w.attend.drain().await.unwrap();
+
+    w.advance(TimeDelta::hours(2));
+    w.attend.drain().await.unwrap();
+    assert_eq!(
+        w.zoom.calls(Endpoint::PastInstances),
+        0,
+        "no check before 3 h"
+    );
+    assert_eq!(
+        first_instance_state(&w, &lost.id).await,
+        InstanceState::Live
+    );
+
+    w.advance(TimeDelta::hours(1));
+    w.attend.drain().await.unwrap();
+    assert!(w.zoom.calls(Endpoint::PastInstances) >= 2, "both checked");
+    let roster = w.attend.attendance(&lost.id, None).await.unwrap().roster;
+    assert_eq!(roster.state, InstanceState::Final);
+    let last_seen = timeline
+        .events
+        .iter()
+        .filter(|e| e.event.starts_with("meeting.participant"))
+        .map(|e| e.at)
+        .max()
+        .unwrap();
+    assert_eq!(roster.window.end, last_seen);
+    assert_eq!(first_instance_state(&w, &on.id).await, InstanceState::Live);
+    let checks = w.store.job_counts(Some("live_check")).await.unwrap();
+    assert_eq!((checks.ready, checks.done), (1, 1), "{checks:?}");
+}

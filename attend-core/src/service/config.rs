@@ -171,9 +171,12 @@ pub struct ReconcileOptions {
     /// `meeting.ended` lost for good (an outage longer than Zoom's retries) would otherwise
     /// leave its instance live forever. Zoom has participant reports for past meetings only,
     /// so a report means the meeting ended: it is merged and the instance becomes `final`,
-    /// as a reconcile that names the instance does. Without a report (the meeting is really
-    /// on, Zoom has not built it yet, or the account cannot read reports) nothing changes
-    /// until the last check. An instance that ended normally is not checked: its check finds it ended and does
+    /// as a reconcile that names the instance does. Without a report, the check asks Zoom's
+    /// list of the meeting's ended instances (`GET /past_meetings/{id}/instances`): an
+    /// instance listed there ended (a meeting with fewer than two participants has no
+    /// report; some accounts cannot read reports) and becomes `final` from webhooks alone,
+    /// ending at the last event seen. Neither (the meeting is really on, or Zoom cannot be
+    /// asked): nothing changes until the last check. An instance that ended normally is not checked: its check finds it ended and does
     /// nothing. `None`: never checked (checks queued before are dropped when they come
     /// due). Checks are at least a minute apart. Default 3 hours.
     pub live_check_after: Option<Duration>,

@@ -54,7 +54,7 @@
 //! | `attend_zoom_rate_limited_total` | `kind` = `qps`/`daily` | rate limits the registration run waited out or deferred for |
 //! | `attend_jobs_total` | `kind`, `outcome` = `done`/`deferred`/`failed` | background jobs |
 //! | `attend_join_clicks_total` | | personal join links opened |
-//! | `attend_live_checks_total` | `outcome` = `ended` (Zoom had a report: now `final`), `still_live`, `final_without_report` (the last check) | checks of instances live long after attend first saw them ([`ReconcileOptions::live_check_after`]) |
+//! | `attend_live_checks_total` | `outcome` = `ended` (Zoom had a report: now `final`), `ended_without_report` (Zoom lists it as ended, without a report: `final` from webhooks), `still_live`, `final_without_report` (the last check) | checks of instances live long after attend first saw them ([`ReconcileOptions::live_check_after`]) |
 
 mod clock;
 mod config;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::model::{InstanceId, InstanceState, MeetingId};
 use crate::store::{MeetingRecord, ReportRow};
@@ -173,7 +173,8 @@ impl Attend {
 
     /// The `live_check` job: an instance with no end seen yet is pulled once as a reconcile
     /// naming it would be ([`request_reconcile`](Self::request_reconcile)): a report makes it
-    /// `final`; without one it stays live and the check comes back after as long again as
+    /// `final`; without one, an instance Zoom lists among the meeting's ended ones is `final`
+    /// from webhooks alone (ending at the last event seen); otherwise it stays live and the check comes back after as long again as
     /// attend has known the instance (`seen`: at least `live_check_after`), a last time
     /// `live_check_for` after `seen`; still without a report then, it becomes `final` from
     /// webhooks alone (ending at the last event seen). An instance that ended (or is gone)
@@ -202,6 +203,20 @@ impl Attend {
             info!(%meeting, %instance, "an instance with no end seen had ended: Zoom has its report");
             return Ok(JobOutcome::Done);
         }
+        if self.zoom_lists_as_ended(&record, instance).await {
+            // Ended, says Zoom, but without a report: a meeting with fewer than two
+            // participants has none, and some accounts cannot read reports. Its webhooks are
+            // all there is, ending at the last event seen.
+            self.inner.store.finalize_instance(instance, now).await?;
+            metrics::counter!("attend_live_checks_total", "outcome" => "ended_without_report")
+                .increment(1);
+            warn!(
+                %meeting,
+                %instance,
+                "Zoom lists the instance as ended but has no report for it; final from webhooks alone"
+            );
+            return Ok(JobOutcome::Done);
+        }
         let stop_at = later(seen, opts.live_check_for);
         if now >= stop_at {
             // No end and no report for `live_check_for`: Zoom keeps no report of a meeting
@@ -224,6 +239,24 @@ impl Attend {
         let next = later(now, wait).min(stop_at);
         metrics::counter!("attend_live_checks_total", "outcome" => "still_live").increment(1);
         Ok(JobOutcome::Defer(next))
+    }
+
+    /// Whether Zoom lists `instance` among the meeting's ended instances
+    /// (`GET /past_meetings/{id}/instances`). A failed call counts as "cannot tell": `false`.
+    async fn zoom_lists_as_ended(&self, meeting: &MeetingRecord, instance: &InstanceId) -> bool {
+        let Ok(api) = self.account(&meeting.account) else {
+            return false;
+        };
+        match api
+            .ended_instances(meeting.kind, meeting.zoom_meeting_id)
+            .await
+        {
+            Ok(uuids) => uuids.iter().any(|u| u == instance.as_str()),
+            Err(err) => {
+                debug!(meeting = %meeting.id, %instance, error = ?err, "cannot list the ended instances");
+                false
+            }
+        }
     }
 
     /// The `finalize` job: webhooks alone are the result.

@@ -400,6 +400,16 @@ impl AccountRuntime {
         )
     }
 
+    /// The uuids of the meeting's instances that Zoom lists as ended.
+    pub(crate) async fn ended_instances(
+        &self,
+        kind: MeetingKind,
+        id: ZoomMeetingId,
+    ) -> ZoomResult<Vec<String>> {
+        Self::track("past_instances", self.api.past_instances(kind, id).await)
+            .map(|list| list.into_iter().map(|p| p.uuid).collect())
+    }
+
     /// The participant report of one instance; falls back to past-meeting participants
     /// when the report endpoint is not available to the account.
     pub(crate) async fn report_participants(

@@ -173,12 +173,11 @@ impl Attend {
 
     /// The `live_check` job: an instance with no end seen yet is pulled once as a reconcile
     /// naming it would be ([`request_reconcile`](Self::request_reconcile)): a report makes it
-    /// `final`; without one, an instance Zoom lists among the meeting's ended ones is `final`
-    /// from webhooks alone (ending at the last event seen); otherwise it stays live and the check comes back after as long again as
-    /// attend has known the instance (`seen`: at least `live_check_after`), a last time
-    /// `live_check_for` after `seen`; still without a report then, it becomes `final` from
-    /// webhooks alone (ending at the last event seen). An instance that ended (or is gone)
-    /// needs nothing.
+    /// `final`. Without one, an instance Zoom lists among the meeting's ended ones becomes
+    /// `final` from webhooks alone (ending at the last event seen); any other stays live and
+    /// the check comes back after as long again as attend has known it (`seen`: at least
+    /// `live_check_after`), a last time `live_check_for` after `seen`, when it too becomes
+    /// `final` from webhooks alone. An instance that ended (or is gone) needs nothing.
     pub(crate) async fn live_check_job(
         &self,
         meeting: &MeetingId,
@@ -205,33 +204,30 @@ impl Attend {
         }
         if self.zoom_lists_as_ended(&record, instance).await {
             // Ended, says Zoom, but without a report: a meeting with fewer than two
-            // participants has none, and some accounts cannot read reports. Its webhooks are
-            // all there is, ending at the last event seen.
-            self.inner.store.finalize_instance(instance, now).await?;
-            metrics::counter!("attend_live_checks_total", "outcome" => "ended_without_report")
-                .increment(1);
-            warn!(
-                %meeting,
-                %instance,
-                "Zoom lists the instance as ended but has no report for it; final from webhooks alone"
-            );
-            return Ok(JobOutcome::Done);
+            // participants has none, and some accounts cannot read reports.
+            return self
+                .finalize_from_webhooks(
+                    meeting,
+                    instance,
+                    now,
+                    "ended_without_report",
+                    "Zoom lists the instance as ended but has no report for it",
+                )
+                .await;
         }
         let stop_at = later(seen, opts.live_check_for);
         if now >= stop_at {
-            // No end and no report for `live_check_for`: Zoom keeps no report of a meeting
-            // with fewer than two participants, and some accounts cannot read reports at all.
-            // Measured up to "now", the roster would shrink every day; its webhooks are all
-            // there is, so they are the result, ending at the last event seen.
-            self.inner.store.finalize_instance(instance, now).await?;
-            metrics::counter!("attend_live_checks_total", "outcome" => "final_without_report")
-                .increment(1);
-            warn!(
-                %meeting,
-                %instance,
-                "no end and no report since attend first saw the instance; final from webhooks alone"
-            );
-            return Ok(JobOutcome::Done);
+            // No end and no report for `live_check_for`. Measured up to "now", the roster
+            // would shrink every day.
+            return self
+                .finalize_from_webhooks(
+                    meeting,
+                    instance,
+                    now,
+                    "final_without_report",
+                    "no end and no report since attend first saw the instance",
+                )
+                .await;
         }
         // As long again as attend has known the instance: 2×, 4×, … `after` since `seen`.
         let known = (now - seen).to_std().unwrap_or_default();
@@ -239,6 +235,23 @@ impl Attend {
         let next = later(now, wait).min(stop_at);
         metrics::counter!("attend_live_checks_total", "outcome" => "still_live").increment(1);
         Ok(JobOutcome::Defer(next))
+    }
+
+    /// Ends a live check by making `instance` `final` from its webhooks alone, ending at the
+    /// last event seen (they are all there is without a report), counted under `outcome`
+    /// and logged with `why`.
+    async fn finalize_from_webhooks(
+        &self,
+        meeting: &MeetingId,
+        instance: &InstanceId,
+        now: DateTime<Utc>,
+        outcome: &'static str,
+        why: &'static str,
+    ) -> Result<JobOutcome, ServiceError> {
+        self.inner.store.finalize_instance(instance, now).await?;
+        metrics::counter!("attend_live_checks_total", "outcome" => outcome).increment(1);
+        warn!(%meeting, %instance, "{why}; final from webhooks alone");
+        Ok(JobOutcome::Done)
     }
 
     /// Whether Zoom lists `instance` among the meeting's ended instances

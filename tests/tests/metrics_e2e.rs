@@ -6,12 +6,14 @@
 //! A test binary of its own: the recorder is global to the process, so the counts below are
 //! exact only while no other test records into it.
 
+mod reliability_support;
+
 use std::time::{Duration, Instant};
 
-use attend_example::config::Secret;
 use attend_example::{Config, start};
-
-const SECRET: &str = "metrics-test-webhook-secret";
+use reliability_support::{
+    WEBHOOK_SECRET, client, demo_config, send_now, send_signed, webhook_url,
+};
 
 /// The value of the sample `name` whose labels include every one of `labels`.
 fn sample(page: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
@@ -23,21 +25,6 @@ fn sample(page: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
             .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
         (metric == name && wanted).then(|| value.parse().ok())?
     })
-}
-
-async fn send(http: &reqwest::Client, url: &str, secret: &str, body: &str) -> u16 {
-    let ts = chrono::Utc::now().timestamp().to_string();
-    let sig = attend_zoom_sim::sign(secret, &ts, body.as_bytes());
-    http.post(url)
-        .header("content-type", "application/json")
-        .header("x-zm-request-timestamp", ts)
-        .header("x-zm-signature", sig)
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("request")
-        .status()
-        .as_u16()
 }
 
 async fn page(http: &reqwest::Client, base: &str) -> String {
@@ -56,21 +43,24 @@ async fn page(http: &reqwest::Client, base: &str) -> String {
 async fn the_metrics_page_counts_webhooks_requests_and_processing() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("metrics.sqlite").display());
-    let mut config = Config::for_tests(&db, false);
-    config.webhook_secret = Some(Secret::new(SECRET));
+    let mut config = demo_config(&db, false);
     config.metrics = true;
     let app = start(config).await.expect("start the app");
     let base = app.local_url().to_owned();
-    let url = format!("{base}/attend/webhooks/zoom");
-    let http = reqwest::Client::new();
+    let url = webhook_url(&base);
+    let http = client();
 
     let body = format!(
         r#"{{"event":"meeting.started","event_ts":{},"payload":{{"account_id":"a","object":{{"id":"123","uuid":"metrics-test-uuid==","host_id":"h","topic":"t","type":2,"start_time":"2030-01-10T15:00:00Z","timezone":"UTC","duration":60}}}}}}"#,
         chrono::Utc::now().timestamp_millis()
     );
-    assert_eq!(send(&http, &url, SECRET, &body).await, 200);
-    assert_eq!(send(&http, &url, SECRET, &body).await, 200, "a duplicate");
-    assert_eq!(send(&http, &url, "not-the-secret", &body).await, 401);
+    assert_eq!(send_now(&http, &url, &body).await, Some(200));
+    assert_eq!(send_now(&http, &url, &body).await, Some(200), "a duplicate");
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(
+        send_signed(&http, &url, "not-the-secret", now, &body).await,
+        Some(401)
+    );
 
     // The worker processes the stored delivery shortly after.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -121,7 +111,10 @@ async fn the_metrics_page_counts_webhooks_requests_and_processing() {
         Some(1.0),
         "{text}"
     );
-    assert!(!text.contains(SECRET), "the webhook secret is on the page");
+    assert!(
+        !text.contains(WEBHOOK_SECRET),
+        "the webhook secret is on the page"
+    );
     app.stop().await;
 
     // Off (the default with real Zoom, and for `Config::for_tests`): no page.

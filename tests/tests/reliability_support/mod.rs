@@ -1,5 +1,5 @@
-//! Shared helpers of the `reliability_*` tests (each test file includes this module; not
-//! every file uses every helper).
+//! Shared helpers of the `reliability_*` tests and `metrics_e2e` (each test file includes
+//! this module; not every file uses every helper).
 #![allow(dead_code)]
 
 use std::sync::Arc;

@@ -1040,6 +1040,23 @@ fn assert_final_with_the_reports_times(roster: &Roster) {
     );
 }
 
+/// `roster` is final from webhooks alone: its window ends at the last participant event of
+/// `timeline` delivered (those up to `now`).
+fn assert_final_at_the_last_event(roster: &Roster, timeline: &Timeline, now: DateTime<Utc>) {
+    let last_seen = timeline
+        .events
+        .iter()
+        .filter(|e| e.at <= now && e.event.starts_with("meeting.participant"))
+        .map(|e| e.at)
+        .max()
+        .unwrap();
+    assert_eq!(roster.state, InstanceState::Final);
+    assert_eq!(
+        roster.window.end, last_seen,
+        "a final instance without an end ends at the last event seen"
+    );
+}
+
 /// An instance whose `meeting.ended` never arrived (Zoom gave up its retries) stays live; an
 /// explicit reconcile of it pulls Zoom's report, and since there is one, the meeting ended:
 /// the instance becomes final with the report's times. A meeting that is really live has no
@@ -1191,18 +1208,7 @@ async fn an_instance_whose_end_was_lost_becomes_final_by_itself() {
     }
     assert_eq!(checks, vec![3, 6, 12, 24, 48, 96, 168]);
     let roster = w.attend.attendance(&on.id, None).await.unwrap().roster;
-    let last_seen = live_timeline
-        .events
-        .iter()
-        .filter(|e| e.at <= now && e.event.starts_with("meeting.participant"))
-        .map(|e| e.at)
-        .max()
-        .unwrap();
-    assert_eq!(roster.state, InstanceState::Final);
-    assert_eq!(
-        roster.window.end, last_seen,
-        "a final instance without an end ends at the last event seen"
-    );
+    assert_final_at_the_last_event(&roster, &live_timeline, now);
     let done = w.store.job_counts(Some("live_check")).await.unwrap();
     assert_eq!((done.ready, done.running, done.done), (0, 0, 3), "{done:?}");
 }
@@ -1301,15 +1307,7 @@ async fn without_reports_a_lost_end_is_found_in_zooms_list_of_ended_instances() 
     w.attend.drain().await.unwrap();
     assert!(w.zoom.calls(Endpoint::PastInstances) >= 2, "both checked");
     let roster = w.attend.attendance(&lost.id, None).await.unwrap().roster;
-    assert_eq!(roster.state, InstanceState::Final);
-    let last_seen = timeline
-        .events
-        .iter()
-        .filter(|e| e.event.starts_with("meeting.participant"))
-        .map(|e| e.at)
-        .max()
-        .unwrap();
-    assert_eq!(roster.window.end, last_seen);
+    assert_final_at_the_last_event(&roster, &timeline, now);
     assert_eq!(first_instance_state(&w, &on.id).await, InstanceState::Live);
     let checks = w.store.job_counts(Some("live_check")).await.unwrap();
     assert_eq!((checks.ready, checks.done), (1, 1), "{checks:?}");

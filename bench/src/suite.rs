@@ -181,8 +181,8 @@ pub struct BackendReport {
     /// Closed-loop ingest.
     pub ingest_max: Phase,
     /// The bare handler's closed-loop maximum right before and right after `ingest_max`
-    /// (empty when the bare handler could not run).
-    pub bare_around_max: Vec<Phase>,
+    /// (`None` when the bare handler could not run).
+    pub bare_around_max: Option<BareAround>,
     /// Open-loop ingest at the target rate.
     pub ingest_rate: Phase,
     /// Open-loop ingest at the steady rate (after the other ingest phases), if run.
@@ -200,6 +200,16 @@ pub struct BackendReport {
     pub peak_rss_kib: Option<u64>,
     /// Peak RSS after the ingest phases (the steady one included, if run), KiB.
     pub peak_rss_after_ingest_kib: Option<u64>,
+}
+
+/// The bare handler's closed-loop maximum measured right before and right after one of the
+/// app's.
+#[derive(Clone, Debug, Serialize)]
+pub struct BareAround {
+    /// Right before.
+    pub before: Phase,
+    /// Right after.
+    pub after: Phase,
 }
 
 /// The bare handler's figures.
@@ -518,14 +528,15 @@ async fn run_backend(
         pid,
     )
     .await?;
-    let bare_after = match bare {
-        Some(b) => Some(
-            b.max(cfg, &format!("bare-after-{}", backend.name()))
+    let bare_around_max = match (bare, bare_before) {
+        (Some(b), Some(before)) => Some(BareAround {
+            before,
+            after: b
+                .max(cfg, &format!("bare-after-{}", backend.name()))
                 .await?,
-        ),
-        None => None,
+        }),
+        _ => None,
     };
-    let bare_around_max: Vec<Phase> = bare_before.into_iter().chain(bare_after).collect();
     let ingest_rate = ingest_phase(
         cfg,
         backend,
@@ -825,11 +836,8 @@ impl BackendReport {
     /// The app's ingest maximum over the mean of the bare handler's maxima measured right
     /// before and after it; `None` without them.
     pub fn ratio_to_bare_around(&self) -> Option<f64> {
-        if self.bare_around_max.is_empty() {
-            return None;
-        }
-        let sum: f64 = self.bare_around_max.iter().map(|p| p.load.throughput).sum();
-        let mean = sum / self.bare_around_max.len() as f64;
+        let around = self.bare_around_max.as_ref()?;
+        let mean = (around.before.load.throughput + around.after.load.throughput) / 2.0;
         (mean > 0.0).then(|| self.ingest_max.load.throughput / mean)
     }
 }
@@ -900,19 +908,15 @@ impl SuiteReport {
         }
         for b in &self.backends {
             let t = format!("app/{}", b.backend);
-            for (i, bare) in b.bare_around_max.iter().enumerate() {
-                if i == 1 {
-                    row(&t, "ingest max", &b.ingest_max);
-                }
-                let when = if i == 0 { "before" } else { "after" };
-                row(
-                    "bare handler",
-                    &format!("ingest max, right {when} {t}'s"),
-                    bare,
-                );
+            let around = b.bare_around_max.as_ref();
+            if let Some(a) = around {
+                let phase = format!("ingest max, right before {t}'s");
+                row("bare handler", &phase, &a.before);
             }
-            if b.bare_around_max.len() < 2 {
-                row(&t, "ingest max", &b.ingest_max);
+            row(&t, "ingest max", &b.ingest_max);
+            if let Some(a) = around {
+                let phase = format!("ingest max, right after {t}'s");
+                row("bare handler", &phase, &a.after);
             }
             row(
                 &t,
@@ -942,10 +946,11 @@ impl SuiteReport {
                 b.durability,
                 around.map_or("-".to_owned(), |r| format!("{r:.2}")),
                 b.bare_around_max
-                    .iter()
-                    .map(|p| format!("{:.0}/s", p.load.throughput))
-                    .collect::<Vec<_>>()
-                    .join(" and "),
+                    .as_ref()
+                    .map_or("-".to_owned(), |a| format!(
+                        "{:.0}/s and {:.0}/s",
+                        a.before.load.throughput, a.after.load.throughput
+                    )),
                 first,
                 b.rss_idle_kib.unwrap_or(0),
                 b.peak_rss_after_ingest_kib.unwrap_or(0),

@@ -176,9 +176,10 @@ pub struct ReconcileOptions {
     /// instance listed there ended (a meeting with fewer than two participants has no
     /// report; some accounts cannot read reports) and becomes `final` from webhooks alone,
     /// ending at the last event seen. Neither (the meeting is really on, or Zoom cannot be
-    /// asked): nothing changes until the last check. An instance that ended normally is not checked: its check finds it ended and does
-    /// nothing. `None`: never checked (checks queued before are dropped when they come
-    /// due). Checks are at least a minute apart. Default 3 hours.
+    /// asked): nothing changes until the last check. An instance that ended normally costs
+    /// no Zoom call: its check finds it ended and does nothing. `None`: never checked
+    /// (checks queued before are dropped when they come due). Checks are at least a minute
+    /// apart. Default 3 hours.
     pub live_check_after: Option<Duration>,
     /// The last check of an instance is this long after attend first saw it. If Zoom still
     /// has no report then (a meeting with fewer than two participants has none; some

@@ -5,7 +5,9 @@
 //! behind shows it instead of slowing the generator down).
 //!
 //! Every run is bounded by a request count and a duration; only loopback targets are used
-//! by the suite.
+//! by the suite. A run may start with a warm-up ([`LoadSpec::warmup`]): the same load over the
+//! same connections, sent and answered but not counted, so that what is measured is the
+//! steady state and not the 64 connections being opened at once.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -42,6 +44,9 @@ pub struct LoadSpec {
     pub rate: Option<f64>,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// Load sent before the measured `duration` (same connections, same rate), whose requests
+    /// are not counted in any figure. Zero: none. The request count bound includes them.
+    pub warmup: Duration,
 }
 
 impl LoadSpec {
@@ -53,6 +58,7 @@ impl LoadSpec {
             max_requests: u64::MAX,
             rate: None,
             timeout: Duration::from_secs(10),
+            warmup: Duration::ZERO,
         }
     }
 
@@ -62,6 +68,12 @@ impl LoadSpec {
             rate: Some(rate),
             ..Self::closed(connections, duration)
         }
+    }
+
+    /// The same load, preceded by `warmup` of it that is not measured.
+    #[must_use]
+    pub fn with_warmup(self, warmup: Duration) -> Self {
+        Self { warmup, ..self }
     }
 }
 
@@ -114,7 +126,8 @@ pub struct LoadResult {
     pub unexpected: BTreeMap<u16, u64>,
     /// Requests that got no answer (connect error, reset, timeout).
     pub transport_errors: u64,
-    /// Wall time from the first request to the last answer, seconds.
+    /// Wall time from the first measured request (after the warm-up) to the last answer,
+    /// seconds.
     pub elapsed_s: f64,
     /// Expected answers per second over `elapsed_s`.
     pub throughput: f64,
@@ -164,21 +177,25 @@ fn micros(d: Duration) -> u32 {
 async fn worker(shared: Arc<Shared>, client: reqwest::Client) -> WorkerStats {
     let spec = shared.spec;
     let mut stats = WorkerStats::default();
+    let measured_from = shared.start + spec.warmup;
+    let end = measured_from + spec.duration;
     loop {
         let n = shared.next.fetch_add(1, Ordering::Relaxed);
-        if n >= spec.max_requests || shared.start.elapsed() >= spec.duration {
+        if n >= spec.max_requests || Instant::now() >= end {
             break;
         }
         let due = spec
             .rate
             .map(|rate| shared.start + Duration::from_secs_f64(n as f64 / rate));
         if let Some(due) = due {
-            if due >= shared.start + spec.duration {
+            if due >= end {
                 break;
             }
             tokio::time::sleep_until(due.into()).await;
         }
         let sent_at = Instant::now();
+        // A request belongs to the warm-up by when it was due (open loop) or sent (closed).
+        let measured = due.unwrap_or(sent_at) >= measured_from;
         let result = shared.source.request(n, &client).send().await;
         let status = match result {
             Ok(response) => {
@@ -192,8 +209,12 @@ async fn worker(shared: Arc<Shared>, client: reqwest::Client) -> WorkerStats {
             Err(_) => None,
         };
         let done = Instant::now();
-        stats.sent += 1;
+        // Told even during the warm-up: an acknowledged delivery is acknowledged.
         shared.source.finished(n, status);
+        if !measured {
+            continue;
+        }
+        stats.sent += 1;
         match status {
             Some(s) if shared.source.ok(s) => stats.ok += 1,
             Some(s) => *stats.unexpected.entry(s).or_default() += 1,
@@ -240,7 +261,11 @@ pub async fn run(spec: LoadSpec, source: Arc<dyn RequestSource>) -> reqwest::Res
         total.latencies.extend(stats.latencies);
         total.from_due.extend(stats.from_due);
     }
-    let elapsed = shared.start.elapsed().as_secs_f64();
+    let elapsed = shared
+        .start
+        .elapsed()
+        .saturating_sub(spec.warmup)
+        .as_secs_f64();
     Ok(LoadResult {
         spec,
         sent: total.sent,
@@ -257,6 +282,93 @@ pub async fn run(spec: LoadSpec, source: Arc<dyn RequestSource>) -> reqwest::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `GET url`, counting how many requests were told finished.
+    struct Counting {
+        url: String,
+        finished: AtomicU64,
+    }
+
+    impl RequestSource for Counting {
+        fn request(&self, _n: u64, client: &reqwest::Client) -> reqwest::RequestBuilder {
+            client.get(&self.url)
+        }
+
+        fn finished(&self, _n: u64, _status: Option<u16>) {
+            self.finished.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A keep-alive HTTP/1.1 server answering every bodiless request with 200, on threads;
+    /// returns its address and the count of requests it answered.
+    fn tiny_server() -> (std::net::SocketAddr, Arc<AtomicU64>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let served = Arc::new(AtomicU64::new(0));
+        let count = served.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let count = count.clone();
+                std::thread::spawn(move || {
+                    let mut pending = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while let Ok(read) = stream.read(&mut buf) {
+                        if read == 0 {
+                            return;
+                        }
+                        pending.extend_from_slice(&buf[..read]);
+                        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                            pending.drain(..end + 4);
+                            count.fetch_add(1, Ordering::Relaxed);
+                            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+                            if stream.write_all(answer).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (addr, served)
+    }
+
+    #[tokio::test]
+    async fn warm_up_requests_are_sent_and_reported_but_not_counted() {
+        let (addr, served) = tiny_server();
+        let source = Arc::new(Counting {
+            url: format!("http://{addr}/"),
+            finished: AtomicU64::new(0),
+        });
+        // 100/s: requests 0..20 are due in the 200 ms warm-up, 20..50 in the measured 300 ms.
+        let spec = LoadSpec::open(2, Duration::from_millis(300), 100.0)
+            .with_warmup(Duration::from_millis(200));
+        let result = run(spec, source.clone()).await.expect("clients");
+        assert_eq!(
+            (result.sent, result.ok),
+            (30, 30),
+            "only the measured requests"
+        );
+        assert_eq!(result.transport_errors, 0);
+        assert_eq!(
+            source.finished.load(Ordering::Relaxed),
+            50,
+            "all told finished"
+        );
+        assert_eq!(served.load(Ordering::Relaxed), 50, "all sent");
+
+        // Without a warm-up every request counts.
+        let source = Arc::new(Counting {
+            url: format!("http://{addr}/"),
+            finished: AtomicU64::new(0),
+        });
+        let plain = run(LoadSpec::open(2, Duration::from_millis(300), 100.0), source)
+            .await
+            .expect("clients");
+        assert_eq!((plain.sent, plain.ok), (30, 30));
+        assert_eq!(served.load(Ordering::Relaxed), 80);
+    }
 
     #[test]
     fn percentiles_pick_the_right_samples() {

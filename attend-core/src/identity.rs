@@ -328,7 +328,28 @@ fn different_people(a: &IdentityHints, b: &IdentityHints) -> bool {
     )
 }
 
-fn overlap(a: &ConnectionPresence, b: &ConnectionPresence) -> bool {
+/// A presence with borrowed connection and hints: what [`detect_shared_links`] reads, so that
+/// a roster read can check its connections without copying their keys and hints.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PresenceRef<'a> {
+    pub(crate) connection: &'a ConnectionKey,
+    pub(crate) hints: &'a IdentityHints,
+    pub(crate) from: DateTime<Utc>,
+    pub(crate) to: Option<DateTime<Utc>>,
+}
+
+impl<'a> From<&'a ConnectionPresence> for PresenceRef<'a> {
+    fn from(p: &'a ConnectionPresence) -> Self {
+        Self {
+            connection: &p.connection,
+            hints: &p.hints,
+            from: p.from,
+            to: p.to,
+        }
+    }
+}
+
+fn overlap(a: &PresenceRef<'_>, b: &PresenceRef<'_>) -> bool {
     let a_end = a.to.unwrap_or(DateTime::<Utc>::MAX_UTC);
     let b_end = b.to.unwrap_or(DateTime::<Utc>::MAX_UTC);
     a.from < b_end && b.from < a_end
@@ -339,7 +360,14 @@ fn overlap(a: &ConnectionPresence, b: &ConnectionPresence) -> bool {
 /// lets a second person in). Touching intervals (one leaves as the other joins) do not
 /// overlap; the same person on two devices is not flagged. Sorted by registrant id.
 pub fn detect_shared_links(connections: &[ConnectionPresence]) -> Vec<SharedLinkSuspect> {
-    let mut by_registrant: BTreeMap<&str, Vec<&ConnectionPresence>> = BTreeMap::new();
+    shared_links(connections.iter().map(PresenceRef::from))
+}
+
+/// [`detect_shared_links`] over borrowed presences.
+pub(crate) fn shared_links<'a>(
+    connections: impl IntoIterator<Item = PresenceRef<'a>>,
+) -> Vec<SharedLinkSuspect> {
+    let mut by_registrant: BTreeMap<&str, Vec<PresenceRef<'a>>> = BTreeMap::new();
     for c in connections {
         if let Some(id) = non_empty(&c.hints.registrant_id) {
             by_registrant.entry(id).or_default().push(c);
@@ -352,7 +380,7 @@ pub fn detect_shared_links(connections: &[ConnectionPresence]) -> Vec<SharedLink
             for b in &conns[i + 1..] {
                 if a.connection != b.connection
                     && overlap(a, b)
-                    && different_people(&a.hints, &b.hints)
+                    && different_people(a.hints, b.hints)
                 {
                     involved.push(a.connection.clone());
                     involved.push(b.connection.clone());

@@ -13,12 +13,12 @@ use crate::attendance::{
 };
 use crate::export;
 use crate::identity::{
-    ConnectionPresence, IdentityTables, PersonKey, Resolution, SharedLinkSuspect,
-    detect_shared_links, normalize_email, resolve,
+    IdentityTables, PersonKey, PresenceRef, Resolution, SharedLinkSuspect, normalize_email,
+    resolve, shared_links,
 };
 use crate::model::{
     ConnectionKey, IdentityHints, InstanceId, InstanceState, MeetingId, ParticipantAction,
-    ParticipantEvent, RegistrationStatus, UserId,
+    RegistrationStatus, UserId,
 };
 use crate::store::{
     EvidenceRevision, InstanceRecord, ManualLink, MeetingRecord, ReportRow, StoredEvent,
@@ -602,7 +602,12 @@ impl Attend {
         // Grouped once for both the connections and the shared-link check.
         let groups = group_by_connection(ev.events().iter().map(|e| &e.event));
         input.connections = connections_from_groups(&groups, |k, h| ids.subject(k, h));
-        let webhook_connections = connections_by_user_id(ev.events());
+        // Only report rows need it (a live class has none yet).
+        let webhook_connections = if ev.report().is_empty() {
+            HashMap::new()
+        } else {
+            connections_by_user_id(ev.events())
+        };
         input.report_rows = ev
             .report()
             .iter()
@@ -617,7 +622,7 @@ impl Attend {
             })
             .collect();
         let roster = compute_instance(&input);
-        let shared = detect_shared_links(&presences(&groups, end));
+        let shared = shared_links(presences(&groups, end));
         Some((roster, shared))
     }
 
@@ -692,40 +697,36 @@ fn report_row_connection(
 
 /// Per connection with a registrant id: its span of presence (first to last event; open
 /// while its last event is not a leave and the instance has not ended), with the same merged
-/// hints the roster resolved it by.
-fn presences(
-    groups: &[ConnectionGroup<'_>],
+/// hints the roster resolved it by, borrowed from the groups.
+fn presences<'a>(
+    groups: &'a [ConnectionGroup<'a>],
     end: Option<DateTime<Utc>>,
-) -> Vec<ConnectionPresence> {
+) -> impl Iterator<Item = PresenceRef<'a>> {
     groups
         .iter()
         .filter(|group| group.hints.registrant_id.is_some())
-        .filter_map(|group| {
-            let mut in_meeting: Vec<&ParticipantEvent> = group
-                .events
-                .iter()
-                .copied()
-                .filter(|e| {
+        .filter_map(move |group| {
+            let in_meeting = || {
+                group.events.iter().copied().filter(|e| {
                     !matches!(
                         e.action,
                         ParticipantAction::WaitingRoomJoined | ParticipantAction::WaitingRoomLeft
                     )
                 })
-                .collect();
-            in_meeting.sort_by_key(|e| (e.at, e.action));
-            let first = in_meeting.first()?;
-            let last = in_meeting.last()?;
+            };
+            // Earliest and latest by (time, action); equal keys are interchangeable here.
+            let first = in_meeting().min_by_key(|e| (e.at, e.action))?;
+            let last = in_meeting().max_by_key(|e| (e.at, e.action))?;
             let to = if last.action == ParticipantAction::Left {
                 Some(last.at)
             } else {
                 end
             };
-            Some(ConnectionPresence {
-                connection: group.key.clone(),
-                hints: group.hints.clone(),
+            Some(PresenceRef {
+                connection: group.key,
+                hints: &group.hints,
                 from: first.at,
                 to,
             })
         })
-        .collect()
 }

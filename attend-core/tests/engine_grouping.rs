@@ -132,6 +132,44 @@ fn grouping_does_not_depend_on_event_order() {
 }
 
 #[test]
+fn merged_hints_take_the_earliest_value_ties_by_value_in_any_order() {
+    let named = |name: &str| IdentityHints {
+        user_name: Some(name.into()),
+        ..IdentityHints::default()
+    };
+    // Two joins in the same minute with different names, a later leave with a name that
+    // sorts first, and, on another connection, an earlier event against a smaller value.
+    let events = vec![
+        event("c-1", A::Joined, 3, named("Zed")),
+        event("c-1", A::Joined, 3, named("Amy")),
+        event("c-1", A::Left, 9, named("Aaron")),
+        event("c-2", A::Joined, 2, named("Zoe")),
+        event("c-2", A::Joined, 4, named("Abe")),
+    ];
+    let names = |events: &[ParticipantEvent]| {
+        let mut seen = Vec::new();
+        connections_from_events(events, |key, hints| {
+            seen.push((key.as_str().to_owned(), hints.user_name.clone()));
+            None
+        });
+        seen.sort();
+        seen
+    };
+    let expected = vec![
+        ("c-1".to_owned(), Some("Amy".to_owned())),
+        ("c-2".to_owned(), Some("Zoe".to_owned())),
+    ];
+    assert_eq!(names(&events), expected, "earliest, then smallest value");
+    let mut reversed = events.clone();
+    reversed.reverse();
+    assert_eq!(
+        names(&reversed),
+        expected,
+        "the stored order does not matter"
+    );
+}
+
+#[test]
 fn person_keys_prefer_email_then_name_then_connection() {
     let key = ConnectionKey::from("c-9");
     let hints = |email: Option<&str>, name: Option<&str>| IdentityHints {

@@ -262,8 +262,13 @@ fn err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
 }
 
 async fn load_phase(spec: LoadSpec, source: Arc<dyn RequestSource>, target_pid: u32) -> Res<Phase> {
-    // The CPU mark after the warm-up, so that the CPU figures cover the measured load.
+    // The CPU figures cover the measured load: marked before the run starts, or, after a
+    // warm-up, once it is over.
+    let before = CpuMark::now(target_pid);
     let (load, mark) = tokio::join!(run(spec, source), async {
+        if spec.warmup.is_zero() {
+            return before;
+        }
         tokio::time::sleep(spec.warmup).await;
         CpuMark::now(target_pid)
     });
@@ -498,12 +503,10 @@ async fn run_backend(
             .call(reqwest::Method::GET, link.trim_start_matches(&base), None)
             .await;
     }
-    let join = load_phase(
-        LoadSpec::open(cfg.connections, cfg.duration, cfg.join_rate).with_warmup(JOIN_WARMUP),
-        Arc::new(GetSource::new(links.clone(), 302)),
-        pid,
-    )
-    .await?;
+    let join_spec =
+        LoadSpec::open(cfg.connections, cfg.duration, cfg.join_rate).with_warmup(JOIN_WARMUP);
+    let join_source = || -> Arc<dyn RequestSource> { Arc::new(GetSource::new(links.clone(), 302)) };
+    let join = load_phase(join_spec, join_source(), pid).await?;
 
     let url = format!("{base}/attend/webhooks/zoom");
     let source = |tag: &str| -> Arc<dyn RequestSource> {
@@ -574,12 +577,7 @@ async fn run_backend(
     let peak_rss_after_ingest_kib = app.peak_rss_kib();
 
     // Join links again, while the worker still works through the ingest backlog.
-    let join_busy = load_phase(
-        LoadSpec::open(cfg.connections, cfg.duration, cfg.join_rate).with_warmup(JOIN_WARMUP),
-        Arc::new(GetSource::new(links.clone(), 302)),
-        pid,
-    )
-    .await?;
+    let join_busy = load_phase(join_spec, join_source(), pid).await?;
 
     let roster = if cfg.roster_participants > 0 {
         Some(roster_phase(cfg, backend, &api, &meeting_id, zoom_id, &url).await?)

@@ -40,7 +40,8 @@
 //!
 //! [`Options`] sets the pool size (default 8 on SQLite files, 10 on PostgreSQL; always 1 for
 //! in-memory SQLite, since every connection to `:memory:` is a separate database), the
-//! connection timeout, SQLite's `busy_timeout` and `synchronous` level, whether to migrate on
+//! connection timeout, SQLite's `busy_timeout` and `synchronous` level, the size at which a
+//! SQLite write-ahead log that never gets a quiet moment is restarted, whether to migrate on
 //! connect, and an optional PostgreSQL schema for attend's tables.
 //!
 //! ## Migrate
@@ -133,7 +134,9 @@
 //!   so they hand the write lock over at once instead of sleeping in SQLite's busy handler.
 //!   A database file's write-ahead log is checkpointed by a background thread (a passive
 //!   checkpoint every 250 ms; `wal_autocheckpoint = 0`), so no commit pays for copying the
-//!   log into the database while other writers wait.
+//!   log into the database while other writers wait. Under a burst that never pauses, the
+//!   log is restarted once it passes [`Options::sqlite_wal_restart_size`] (1 GiB by default),
+//!   which holds every writer of the process for one sync of the database file.
 //! * **Group commit** (both backends): the small writes that arrive many at a time (a webhook
 //!   delivery with its job, job enqueues, join clicks on SQLite, and the worker's per-delivery event
 //!   insert, "processed" mark and job completion) share one transaction among concurrent

@@ -54,6 +54,7 @@ pub struct Options {
     pub(crate) busy_timeout: Duration,
     pub(crate) connection_timeout: Duration,
     pub(crate) postgres_schema: Option<String>,
+    pub(crate) sqlite_wal_restart_size: u64,
 }
 
 impl Default for Options {
@@ -65,7 +66,8 @@ impl Default for Options {
 impl Options {
     /// The defaults: pool size 8 on a SQLite file and 10 on PostgreSQL (always 1 for in-memory
     /// SQLite), migrations run on connect, `synchronous = NORMAL`, `busy_timeout` 5 s, a
-    /// connection timeout of 2 s, and PostgreSQL's default `search_path`.
+    /// connection timeout of 2 s, PostgreSQL's default `search_path`, and a SQLite log
+    /// restarted above 1 GiB.
     pub fn new() -> Self {
         Self {
             pool_size: None,
@@ -74,6 +76,7 @@ impl Options {
             busy_timeout: Duration::from_secs(5),
             connection_timeout: Duration::from_secs(2),
             postgres_schema: None,
+            sqlite_wal_restart_size: DEFAULT_WAL_RESTART_SIZE,
         }
     }
 
@@ -136,5 +139,60 @@ impl Options {
     pub fn postgres_schema(mut self, schema: impl Into<String>) -> Self {
         self.postgres_schema = Some(schema.into());
         self
+    }
+
+    /// How long SQLite's write-ahead log may grow under a continuous stream of writes before
+    /// the store's checkpointer restarts it (default 1 GiB; counted in 4 KiB pages, SQLite's
+    /// default page size). Ignored on PostgreSQL and for in-memory SQLite.
+    ///
+    /// The store checkpoints the log in the background every 250 ms without blocking anyone;
+    /// in a quiet moment the next commit starts the log from the beginning again. Under a
+    /// burst that never pauses the log only grows, so above this size the checkpointer
+    /// takes this process's writer turn for one restarting checkpoint, which syncs the
+    /// database file: every write of the process (webhook acknowledgements too) waits for
+    /// it, 40–230 ms on the benchmark machine. A smaller size keeps the log file smaller
+    /// (it keeps the largest size it reached) but makes those waits more frequent: at 5,000
+    /// webhook deliveries a second the log grows by about 35 MB a second (BENCHMARKS.md,
+    /// "Restarting SQLite's log less often"). Values below one page count as one page.
+    pub fn sqlite_wal_restart_size(mut self, bytes: u64) -> Self {
+        self.sqlite_wal_restart_size = bytes;
+        self
+    }
+
+    /// [`sqlite_wal_restart_size`](Self::sqlite_wal_restart_size) in log frames (pages).
+    pub(crate) fn wal_restart_frames(&self) -> i64 {
+        i64::try_from(self.sqlite_wal_restart_size / WAL_PAGE_BYTES)
+            .unwrap_or(i64::MAX)
+            .max(1)
+    }
+}
+
+/// The default of [`Options::sqlite_wal_restart_size`]: 1 GiB.
+const DEFAULT_WAL_RESTART_SIZE: u64 = 1 << 30;
+
+/// SQLite's default page size, which the store does not change: the size of a log frame's
+/// page.
+const WAL_PAGE_BYTES: u64 = 4096;
+
+#[cfg(test)]
+mod tests {
+    use super::Options;
+
+    #[test]
+    fn the_log_restart_size_is_counted_in_pages() {
+        assert_eq!(
+            Options::new().wal_restart_frames(),
+            262_144,
+            "1 GiB by default"
+        );
+        let sized = |bytes| {
+            Options::new()
+                .sqlite_wal_restart_size(bytes)
+                .wal_restart_frames()
+        };
+        assert_eq!(sized(256 << 20), 65_536);
+        assert_eq!(sized(4096 * 3 + 100), 3, "whole pages, rounded down");
+        assert_eq!(sized(0), 1, "at least one page");
+        assert_eq!(sized(u64::MAX), 4_503_599_627_370_495, "u64::MAX / 4096");
     }
 }

@@ -18,12 +18,18 @@
 //! arrive while it copies), so the log never starts over and grows for as long as the burst
 //! lasts: 1.4 GB for 100,000 deliveries in one run, every commit extending the file (the file
 //! system allocating and zeroing blocks for each) and every read searching a larger log index.
-//! So when a passive round leaves more than [`RESTART_FRAMES`] frames in the log, the
-//! thread takes this process's writer lock and runs `wal_checkpoint(RESTART)`: the few
-//! frames the passive round did not copy are copied, and the next writer starts the log from
-//! the beginning, overwriting blocks the file already has. Writers of this process wait for
-//! that on the writer lock, as they wait for each other; the passive rounds keep the
-//! remainder short.
+//! So when a passive round leaves more than the restart size
+//! ([`Options::sqlite_wal_restart_size`](crate::Options::sqlite_wal_restart_size), 1 GiB by
+//! default) in the log, the thread takes this process's writer lock and runs
+//! `wal_checkpoint(RESTART)`: the frames the passive round did not copy are copied, the
+//! database file is synced, and the next writer starts the log from the beginning,
+//! overwriting blocks the file already has. Writers of this process wait for that on the
+//! writer lock, as they wait for each other. The wait is mostly the sync, not the copying
+//! (the passive rounds keep the remainder short): 40–120 ms on the benchmark machine under a
+//! burst, whatever the restart size, because the disk is busy with the log's own writes. So
+//! the restart size sets how *often* every writer stalls: at 256 MiB (the earlier default)
+//! about every 3.5 s at the webhook maximum, at 1 GiB about every 14 s (BENCHMARKS.md,
+//! "Restarting SQLite's log less often").
 //!
 //! Durability is unchanged: commits sync (or not) as `synchronous` says; a checkpoint only
 //! moves committed pages from the log into the database file. In-memory databases have no log
@@ -41,10 +47,6 @@ use crate::connection::AnyConnection;
 
 /// How often the background thread checkpoints.
 pub(crate) const INTERVAL: Duration = Duration::from_millis(250);
-
-/// Frames left in the log after a passive round above which the round is followed by a
-/// restarting checkpoint: 65,536 frames (256 MiB of 4 KiB pages).
-pub(crate) const RESTART_FRAMES: i64 = 65_536;
 
 /// How long a restarting checkpoint waits for readers to move to the newest snapshot before
 /// it gives up for this round: writers of this process wait for it meanwhile.
@@ -68,20 +70,21 @@ struct CheckpointRow {
     log: i64,
 }
 
-/// Starts the checkpointer of a SQLite file store. It stops by itself, within one
+/// Starts the checkpointer of a SQLite file store, restarting the log when a passive round
+/// leaves more than `restart_frames` frames in it. It stops by itself, within one
 /// [`INTERVAL`], once the store (every clone of it) is dropped.
-pub(super) fn spawn(inner: &Arc<Inner>) {
+pub(super) fn spawn(inner: &Arc<Inner>, restart_frames: i64) {
     let weak: Weak<Inner> = Arc::downgrade(inner);
     let started = std::thread::Builder::new()
         .name("attend-sqlite-checkpoint".into())
-        .spawn(move || run(&weak));
+        .spawn(move || run(&weak, restart_frames));
     if let Err(err) = started {
         // Without it the log grows until a restart; say so, but do not refuse to start.
         tracing::warn!(error = %err, "could not start the SQLite checkpoint thread");
     }
 }
 
-fn run(weak: &Weak<Inner>) {
+fn run(weak: &Weak<Inner>, restart_frames: i64) {
     loop {
         std::thread::sleep(INTERVAL);
         // Holding the store only for the round, so that dropping it ends the thread.
@@ -91,7 +94,7 @@ fn run(weak: &Weak<Inner>) {
         match inner.pool.get() {
             Ok(mut conn) => {
                 if let AnyConnection::Sqlite(c) = &mut *conn {
-                    round(&inner.sqlite_writer, c, RESTART_FRAMES);
+                    round(&inner.sqlite_writer, c, restart_frames);
                 }
             }
             Err(err) => {

@@ -24,11 +24,12 @@
 //! `wal_checkpoint(RESTART)`: the frames the passive round did not copy are copied, the
 //! database file is synced, and the next writer starts the log from the beginning,
 //! overwriting blocks the file already has. Writers of this process wait for that on the
-//! writer lock, as they wait for each other. The wait is mostly the sync, not the copying
-//! (the passive rounds keep the remainder short): 40–120 ms on the benchmark machine under a
-//! burst, whatever the restart size, because the disk is busy with the log's own writes. So
-//! the restart size sets how *often* every writer stalls: at 256 MiB (the earlier default)
-//! about every 3.5 s at the webhook maximum, at 1 GiB about every 14 s (BENCHMARKS.md,
+//! writer lock, as they wait for each other. The wait is mostly the two syncs (log and
+//! database file), not the copying (the passive rounds keep the remainder short), and the
+//! disk is busy with the log's own writes then: on the benchmark machine under a burst
+//! 42–153 ms at 256 MiB, still 13–111 ms at 32 MiB, 195–231 ms at 1 GiB. A smaller size
+//! mostly makes the stalls more frequent: at 256 MiB (the earlier default) every writer
+//! stalled about every 3.5 s at the webhook maximum, at 1 GiB about every 14 s (BENCHMARKS.md,
 //! "Restarting SQLite's log less often").
 //!
 //! Durability is unchanged: commits sync (or not) as `synchronous` says; a checkpoint only

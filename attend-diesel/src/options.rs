@@ -141,7 +141,7 @@ impl Options {
         self
     }
 
-    /// How long SQLite's write-ahead log may grow under a continuous stream of writes before
+    /// How large SQLite's write-ahead log may grow under a continuous stream of writes before
     /// the store's checkpointer restarts it (default 1 GiB; counted in 4 KiB pages, SQLite's
     /// default page size). Ignored on PostgreSQL and for in-memory SQLite.
     ///

@@ -224,15 +224,23 @@ mod tests {
 
     #[test]
     fn a_long_log_is_restarted_under_a_continuous_load() {
-        // With restarts above 64 frames the log stays within a few hundred frames (the
-        // frames written between two rounds, 20 ms apart; 4,120 bytes each on disk). Passive
-        // rounds alone let it grow to 127–144 MB in the same 1.5 s on the machine this was
-        // written on: a passive round never finds the log fully copied while a writer runs.
+        // Passive rounds alone let the log grow by everything written (127–144 MB in 1.5 s
+        // on the machine this was first written on, 268–287 MB on a later one): a passive round never finds the log fully
+        // copied while a writer runs. With restarts above 64 frames it holds what is written
+        // between two restarts: 8–17 MB on those machines, with the disk's sync time setting it. Against
+        // the passive-only run of the same test rather than a fixed size, because a busy
+        // disk stretches those syncs (one CI run saw 90 MB with restarts, on a machine whose
+        // disk was still writing back gigabytes of benchmark files).
+        let unbounded = log_bytes_under_load(i64::MAX);
         let bounded = log_bytes_under_load(64);
-        eprintln!("log after 1.5 s of writes, restarting above 64 frames: {bounded} bytes");
+        eprintln!(
+            "log after 1.5 s of writes: {unbounded} bytes with passive rounds only, \
+             {bounded} bytes restarting above 64 frames"
+        );
         assert!(
-            bounded < 32 * 1024 * 1024,
-            "the log grew to {bounded} bytes although it restarts above 64 frames"
+            bounded.saturating_mul(3) < unbounded,
+            "the log grew to {bounded} bytes although it restarts above 64 frames \
+             ({unbounded} bytes without restarts)"
         );
     }
 }

@@ -225,12 +225,12 @@ mod tests {
     #[test]
     fn a_long_log_is_restarted_under_a_continuous_load() {
         // Passive rounds alone let the log grow by everything written (127–144 MB in 1.5 s
-        // on the machine this was first written on, 268–287 MB on a later one): a passive round never finds the log fully
-        // copied while a writer runs. With restarts above 64 frames it holds what is written
-        // between two restarts: 8–17 MB on those machines, with the disk's sync time setting it. Against
-        // the passive-only run of the same test rather than a fixed size, because a busy
-        // disk stretches those syncs (one CI run saw 90 MB with restarts, on a machine whose
-        // disk was still writing back gigabytes of benchmark files).
+        // on the machine this was first written on, 268–287 MB on a later one): a passive
+        // round never finds the log fully copied while a writer runs. With restarts above 64
+        // frames it holds what is written between two restarts (8–17 MB on those machines),
+        // which the disk's sync time sets. So the bound is relative to a passive-only run of
+        // the same load, not a fixed size: one CI run on a busy machine (its disk likely
+        // still writing back gigabytes of benchmark files) saw 90 MB with restarts.
         let unbounded = log_bytes_under_load(i64::MAX);
         let bounded = log_bytes_under_load(64);
         eprintln!(

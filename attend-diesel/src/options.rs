@@ -150,10 +150,11 @@ impl Options {
     /// burst that never pauses the log only grows, so above this size the checkpointer
     /// takes this process's writer turn for one restarting checkpoint, which syncs the
     /// database file: every write of the process (webhook acknowledgements too) waits for
-    /// it, 40–230 ms on the benchmark machine. A smaller size keeps the log file smaller
-    /// (it keeps the largest size it reached) but makes those waits more frequent: at 5,000
-    /// webhook deliveries a second the log grows by about 35 MB a second (BENCHMARKS.md,
-    /// "Restarting SQLite's log less often"). Values below one page count as one page.
+    /// it, 40–230 ms on the benchmark machine (longer for a larger size). A smaller size
+    /// keeps the log file smaller (it keeps the largest size it reached) but makes those
+    /// waits more frequent: under a webhook burst the log grew by 125–140 MB a second there,
+    /// so 1 GiB lasts about 8 s of it and 256 MiB about 2 s (BENCHMARKS.md, "Restarting
+    /// SQLite's log less often"). Values below one page count as one page.
     pub fn sqlite_wal_restart_size(mut self, bytes: u64) -> Self {
         self.sqlite_wal_restart_size = bytes;
         self

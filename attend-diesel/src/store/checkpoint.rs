@@ -28,9 +28,9 @@
 //! database file), not the copying (the passive rounds keep the remainder short), and the
 //! disk is busy with the log's own writes then: on the benchmark machine under a burst
 //! 42–153 ms at 256 MiB, still 13–111 ms at 32 MiB, 195–231 ms at 1 GiB. A smaller size
-//! mostly makes the stalls more frequent: at 256 MiB (the earlier default) every writer
-//! stalled about every 3.5 s at the webhook maximum, at 1 GiB about every 14 s (BENCHMARKS.md,
-//! "Restarting SQLite's log less often").
+//! mostly makes the stalls more frequent: the log grew by 125–140 MB a second under a
+//! webhook burst there, so at 256 MiB (the earlier default) every writer stalled about every
+//! 2 s, at 1 GiB about every 8 s (BENCHMARKS.md, "Restarting SQLite's log less often").
 //!
 //! Durability is unchanged: commits sync (or not) as `synchronous` says; a checkpoint only
 //! moves committed pages from the log into the database file. In-memory databases have no log

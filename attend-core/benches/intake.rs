@@ -66,7 +66,10 @@ fn bench(c: &mut Criterion) {
             let intake = verifier.intake(headers, black_box(body.as_bytes()), now);
             assert!(matches!(
                 intake,
-                Ok(WebhookIntake::Event { event: Ok(_), .. })
+                Ok(WebhookIntake::Event {
+                    event_name: Ok(_),
+                    ..
+                })
             ));
             intake
         });

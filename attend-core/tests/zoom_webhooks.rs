@@ -438,12 +438,14 @@ fn unparseable_but_signed_bodies_are_events_to_store_and_flag() {
         .intake(headers(&sig, V1_TS), body, at(1720705455))
         .unwrap();
     let WebhookIntake::Event {
-        event, dedupe_key, ..
+        event_name,
+        dedupe_key,
+        ..
     } = intake
     else {
         panic!("expected an event")
     };
-    assert!(event.is_err());
+    assert!(event_name.is_err());
     assert_eq!(dedupe_key, attend_core::zoom::dedupe_key(body));
 }
 

@@ -106,10 +106,10 @@ impl Attend {
                 WebhookIntake::Event {
                     verified,
                     dedupe_key,
-                    event,
+                    event_name,
                 } => {
-                    let (event_type, unparseable) = match &event {
-                        Ok(e) => (e.name.clone(), false),
+                    let (event_type, unparseable) = match event_name {
+                        Ok(name) => (name, false),
                         Err(_) => ("unknown".to_owned(), true),
                     };
                     // The delivery and its processing job are stored in one transaction
@@ -622,9 +622,9 @@ pub(crate) struct BatchOutcome {
 /// participant event that normalizes, with the Zoom meeting it names (`None`: it names none,
 /// and is processed without storing anything). `None` for anything else.
 fn plain_participant(webhook: &RawWebhook) -> Option<(Option<ZoomMeetingId>, ParticipantEvent)> {
-    let event = parse_event(webhook.body.as_deref()?).ok()?;
+    let event = crate::zoom::read_event(webhook.body.as_deref()?).ok()?;
     let participant = event.participant_event().ok()??;
-    Some((event.meeting_id(), participant))
+    Some((event.meeting_object().and_then(|o| o.id), participant))
 }
 
 /// Why applying a delivery stopped: it is signed but unusable (stored and flagged), or a

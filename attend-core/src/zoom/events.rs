@@ -474,15 +474,45 @@ pub fn parse_value(raw: Value) -> Result<WebhookEvent, EventParseError> {
     })
 }
 
-/// Deserializes straight from the borrowed payload (no copy of the tree).
-fn from_payload<T: DeserializeOwned>(t: EventType, payload: &Value) -> Result<T, EventParseError> {
-    T::deserialize(payload).map_err(|source| EventParseError::InvalidPayload {
-        event: t.name(),
-        source,
-    })
+/// Where a typed payload is read from: the body's parsed tree ([`parse_event`]), or the
+/// payload's own text ([`super::skim`], which builds no tree). Both give the same value for a
+/// payload that deserializes; the text refuses a few that the tree takes (a repeated key),
+/// and the fast path then falls back to the tree.
+pub(super) trait PayloadSource: Copy {
+    /// Deserializes `T` from the payload.
+    fn read<T: DeserializeOwned>(self) -> Result<T, serde_json::Error>;
 }
 
-fn typed(t: EventType, payload: &Value) -> Result<ZoomEvent, EventParseError> {
+impl PayloadSource for &Value {
+    /// Straight from the borrowed tree (no copy of it).
+    fn read<T: DeserializeOwned>(self) -> Result<T, serde_json::Error> {
+        T::deserialize(self)
+    }
+}
+
+impl PayloadSource for &serde_json::value::RawValue {
+    fn read<T: DeserializeOwned>(self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.get())
+    }
+}
+
+fn from_payload<T: DeserializeOwned>(
+    t: EventType,
+    payload: impl PayloadSource,
+) -> Result<T, EventParseError> {
+    payload
+        .read()
+        .map_err(|source| EventParseError::InvalidPayload {
+            event: t.name(),
+            source,
+        })
+}
+
+/// The typed content of a known event `t` from its payload.
+pub(super) fn typed(
+    t: EventType,
+    payload: impl PayloadSource,
+) -> Result<ZoomEvent, EventParseError> {
     use EventType as E;
     let kind = t.meeting_kind().unwrap_or(MeetingKind::Meeting);
     Ok(match t {
@@ -623,12 +653,7 @@ impl WebhookEvent {
     }
 
     fn meeting_object(&self) -> Option<&MeetingObject> {
-        match &self.event {
-            ZoomEvent::Started { object, .. } | ZoomEvent::Ended { object, .. } => Some(object),
-            ZoomEvent::Participant { object, .. } => Some(&object.meeting),
-            ZoomEvent::Registration { payload, .. } => Some(&payload.object.meeting),
-            ZoomEvent::UrlValidation { .. } | ZoomEvent::Other { .. } => None,
-        }
+        self.event.meeting_object()
     }
 
     /// The meeting number (`payload.object.id`) of a typed meeting/webinar event.
@@ -706,7 +731,24 @@ impl WebhookEvent {
     /// * hints: every identity field of the participant, see
     ///   [`Participant::identity_hints`].
     pub fn participant_event(&self) -> Result<Option<ParticipantEvent>, NormalizeError> {
-        let ZoomEvent::Participant { event_type, object } = &self.event else {
+        self.event.participant_event()
+    }
+}
+
+impl ZoomEvent {
+    /// The meeting or webinar object of a typed meeting/webinar event.
+    pub(crate) fn meeting_object(&self) -> Option<&MeetingObject> {
+        match self {
+            ZoomEvent::Started { object, .. } | ZoomEvent::Ended { object, .. } => Some(object),
+            ZoomEvent::Participant { object, .. } => Some(&object.meeting),
+            ZoomEvent::Registration { payload, .. } => Some(&payload.object.meeting),
+            ZoomEvent::UrlValidation { .. } | ZoomEvent::Other { .. } => None,
+        }
+    }
+
+    /// [`WebhookEvent::participant_event`] of the event's typed content.
+    pub(crate) fn participant_event(&self) -> Result<Option<ParticipantEvent>, NormalizeError> {
+        let ZoomEvent::Participant { event_type, object } = self else {
             return Ok(None);
         };
         normalize_participant(*event_type, object).map(Some)
@@ -843,6 +885,9 @@ impl From<DedupeKey> for String {
 
 /// The dedupe key of a raw webhook body (JSON or not); see [`DedupeKey`].
 pub fn dedupe_key(body: &[u8]) -> DedupeKey {
+    if let Some(key) = super::skim::Skim::read(body).and_then(|skim| skim.dedupe_key()) {
+        return key;
+    }
     match serde_json::from_slice::<Value>(body) {
         Ok(value) => dedupe_key_of_value(&value),
         Err(_) => {
@@ -854,7 +899,9 @@ pub fn dedupe_key(body: &[u8]) -> DedupeKey {
     }
 }
 
-const KEY_FIELDS: [&str; 18] = [
+/// The fields the dedupe key is made of, as JSON pointers (the fast path in [`super::skim`]
+/// reads the same fields in the same order).
+pub(super) const KEY_FIELDS: [&str; 18] = [
     "/event",
     "/event_ts",
     "/payload/account_id",
@@ -875,35 +922,52 @@ const KEY_FIELDS: [&str; 18] = [
     "/payload/object/registrant/status",
 ];
 
-fn dedupe_key_of_value(value: &Value) -> DedupeKey {
-    let mut hasher = Sha256::new();
-    hasher.update(b"attend.zoom.dedupe.v1\0");
-    let mut field = |name: &str, text: Option<Cow<'_, str>>| {
-        hasher.update(name.as_bytes());
-        match text {
-            Some(text) => {
-                hasher.update(b"=");
-                hasher.update((text.len() as u64).to_be_bytes());
-                hasher.update(text.as_bytes());
-            }
-            None => hasher.update(b"-"),
-        }
-        hasher.update(b"\0");
-    };
-    for pointer in KEY_FIELDS {
-        field(pointer, de::value_text(field_at(value, pointer)));
-    }
+pub(super) fn dedupe_key_of_value(value: &Value) -> DedupeKey {
     let known = value
         .get("event")
         .and_then(Value::as_str)
         .and_then(EventType::from_name)
         .is_some();
-    if !known {
+    let canonical = (!known).then(|| {
         let mut canonical = String::new();
         write_canonical(value.get("payload").unwrap_or(&Value::Null), &mut canonical);
-        field("/payload", Some(Cow::Owned(canonical)));
+        canonical
+    });
+    let texts = KEY_FIELDS.map(|pointer| de::value_text(field_at(value, pointer)));
+    hash_key_fields(texts, canonical)
+}
+
+/// The dedupe key from the texts of [`KEY_FIELDS`] (in that order; `None` for a field that is
+/// absent, blank or not a scalar) and, for an event attend does not type, the canonical
+/// payload. The one definition of the key's bytes: the tree path ([`dedupe_key_of_value`])
+/// and the fast path ([`super::skim`]) both end here.
+pub(super) fn hash_key_fields(
+    texts: [Option<Cow<'_, str>>; KEY_FIELDS.len()],
+    canonical_payload: Option<String>,
+) -> DedupeKey {
+    // The hashed bytes are gathered first and hashed in one call: SHA-256 of the same bytes
+    // in one piece or in ninety, but the many small updates cost more than the hash itself.
+    let mut preimage = Vec::with_capacity(1024);
+    preimage.extend_from_slice(b"attend.zoom.dedupe.v1\0");
+    let mut field = |name: &str, text: Option<&str>| {
+        preimage.extend_from_slice(name.as_bytes());
+        match text {
+            Some(text) => {
+                preimage.push(b'=');
+                preimage.extend_from_slice(&(text.len() as u64).to_be_bytes());
+                preimage.extend_from_slice(text.as_bytes());
+            }
+            None => preimage.push(b'-'),
+        }
+        preimage.push(0);
+    };
+    for (pointer, text) in KEY_FIELDS.iter().zip(&texts) {
+        field(pointer, text.as_deref());
     }
-    DedupeKey(hex::encode(hasher.finalize()))
+    if let Some(canonical) = &canonical_payload {
+        field("/payload", Some(canonical));
+    }
+    DedupeKey(hex::encode(Sha256::digest(&preimage)))
 }
 
 /// The value at a JSON pointer of [`KEY_FIELDS`], found by walking object keys.

@@ -30,6 +30,7 @@
 //! ```
 //! use attend_core::zoom::{
 //!     Secret, WebhookHeaders, WebhookIntake, WebhookSecrets, WebhookVerifier, compute_signature,
+//!     parse_event,
 //! };
 //! use chrono::{TimeZone, Utc};
 //!
@@ -54,14 +55,16 @@
 //!         // answer 200 with `serde_json::to_string(&response)`
 //!         # let _ = response; unreachable!()
 //!     }
-//!     WebhookIntake::Event { verified, dedupe_key, event } => {
+//!     WebhookIntake::Event { verified, dedupe_key, event_name } => {
 //!         assert_eq!(verified.account.as_str(), "main-account");
+//!         assert_eq!(event_name.as_deref().ok(), Some("meeting.participant_joined"));
+//!         assert_eq!(dedupe_key.as_str().len(), 64);
 //!         // store (verified.account, dedupe_key, body) durably, then answer 200 …
-//!         let event = event.expect("parses");
+//!         // … and later, when processing the stored body:
+//!         let event = parse_event(body).expect("parses");
 //!         let normalized = event.participant_event().unwrap().unwrap();
 //!         assert_eq!(normalized.hints.registrant_id.as_deref(), Some("r-42"));
 //!         assert_eq!(normalized.connection.as_str(), "p-1");
-//!         assert_eq!(dedupe_key.as_str().len(), 64);
 //!     }
 //! }
 //!
@@ -117,6 +120,7 @@ pub mod oauth;
 pub mod rate_limit;
 mod secret;
 pub mod signature;
+mod skim;
 mod webhook;
 
 pub use api::{PastMeeting, ZoomApi};
@@ -135,3 +139,5 @@ pub use signature::{
     WebhookSecrets, WebhookVerifier, compute_signature, encrypt_plain_token,
 };
 pub use webhook::WebhookIntake;
+
+pub(crate) use skim::read_event;

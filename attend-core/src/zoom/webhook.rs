@@ -7,13 +7,10 @@ use super::events::{DedupeKey, EventParseError, WebhookEvent, ZoomEvent, dedupe_
 use super::signature::{
     UrlValidationResponse, VerifiedWebhook, VerifyError, WebhookHeaders, WebhookVerifier,
 };
+use super::skim::Skim;
 
 /// What to do with a verified delivery.
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a short-lived value returned once per request; boxing would only add an allocation"
-)]
 pub enum WebhookIntake {
     /// `endpoint.url_validation`: answer 200 with this JSON body. Nothing needs storing.
     UrlValidation {
@@ -30,8 +27,10 @@ pub enum WebhookIntake {
         verified: VerifiedWebhook,
         /// The key to store the raw body under.
         dedupe_key: DedupeKey,
-        /// The parsed event, or why it could not be parsed.
-        event: Result<WebhookEvent, EventParseError>,
+        /// The event's name (`"meeting.participant_joined"`, or any name attend does not
+        /// type) if the body parses as [`parse_event`] parses it, or why it does not. The
+        /// event itself is read when the stored delivery is processed.
+        event_name: Result<String, EventParseError>,
     },
 }
 
@@ -40,7 +39,7 @@ impl WebhookVerifier {
     ///
     /// An error means the request is not a trustworthy Zoom delivery: answer 401. A correctly
     /// signed body that does not parse is **not** an error here (it comes back as
-    /// [`WebhookIntake::Event`] with `event: Err(..)`), because Zoom would drop the event for
+    /// [`WebhookIntake::Event`] with `event_name: Err(..)`), because Zoom would drop the event for
     /// good on any 4xx.
     pub fn intake(
         &self,
@@ -49,6 +48,18 @@ impl WebhookVerifier {
         now: DateTime<Utc>,
     ) -> Result<WebhookIntake, VerifyError> {
         let verified = self.verify(headers, body, now)?;
+        // Most deliveries are participant events: read them without a JSON tree. What the
+        // fast path leaves (see `skim`) is read below, with the same outcome.
+        if let Some(skim) = Skim::read(body)
+            && skim.event().is_some()
+            && let Some(dedupe_key) = skim.dedupe_key()
+        {
+            return Ok(WebhookIntake::Event {
+                verified,
+                dedupe_key,
+                event_name: Ok(skim.name().to_owned()),
+            });
+        }
         let event = parse_event(body);
         if let Ok(WebhookEvent {
             event: ZoomEvent::UrlValidation { plain_token },
@@ -65,7 +76,7 @@ impl WebhookVerifier {
         Ok(WebhookIntake::Event {
             verified,
             dedupe_key,
-            event,
+            event_name: event.map(|event| event.name),
         })
     }
 }

@@ -624,7 +624,7 @@ pub(crate) struct BatchOutcome {
 fn plain_participant(webhook: &RawWebhook) -> Option<(Option<ZoomMeetingId>, ParticipantEvent)> {
     let event = crate::zoom::read_event(webhook.body.as_deref()?).ok()?;
     let participant = event.participant_event().ok()??;
-    Some((event.meeting_object().and_then(|o| o.id), participant))
+    Some((event.meeting_id(), participant))
 }
 
 /// Why applying a delivery stopped: it is signed but unusable (stored and flagged), or a

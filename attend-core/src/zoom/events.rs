@@ -658,7 +658,7 @@ impl WebhookEvent {
 
     /// The meeting number (`payload.object.id`) of a typed meeting/webinar event.
     pub fn meeting_id(&self) -> Option<ZoomMeetingId> {
-        self.meeting_object().and_then(|o| o.id)
+        self.event.meeting_id()
     }
 
     /// The instance (`payload.object.uuid`) of a typed meeting/webinar event.
@@ -737,13 +737,18 @@ impl WebhookEvent {
 
 impl ZoomEvent {
     /// The meeting or webinar object of a typed meeting/webinar event.
-    pub(crate) fn meeting_object(&self) -> Option<&MeetingObject> {
+    fn meeting_object(&self) -> Option<&MeetingObject> {
         match self {
             ZoomEvent::Started { object, .. } | ZoomEvent::Ended { object, .. } => Some(object),
             ZoomEvent::Participant { object, .. } => Some(&object.meeting),
             ZoomEvent::Registration { payload, .. } => Some(&payload.object.meeting),
             ZoomEvent::UrlValidation { .. } | ZoomEvent::Other { .. } => None,
         }
+    }
+
+    /// [`WebhookEvent::meeting_id`] of the event's typed content.
+    pub(crate) fn meeting_id(&self) -> Option<ZoomMeetingId> {
+        self.meeting_object().and_then(|o| o.id)
     }
 
     /// [`WebhookEvent::participant_event`] of the event's typed content.
@@ -945,21 +950,19 @@ pub(super) fn hash_key_fields(
     texts: [Option<Cow<'_, str>>; KEY_FIELDS.len()],
     canonical_payload: Option<String>,
 ) -> DedupeKey {
-    // The hashed bytes are gathered first and hashed in one call: SHA-256 of the same bytes
-    // in one piece or in ninety, but the many small updates cost more than the hash itself.
-    let mut preimage = Vec::with_capacity(1024);
-    preimage.extend_from_slice(b"attend.zoom.dedupe.v1\0");
+    let mut hasher = Sha256::new();
+    hasher.update(b"attend.zoom.dedupe.v1\0");
     let mut field = |name: &str, text: Option<&str>| {
-        preimage.extend_from_slice(name.as_bytes());
+        hasher.update(name.as_bytes());
         match text {
             Some(text) => {
-                preimage.push(b'=');
-                preimage.extend_from_slice(&(text.len() as u64).to_be_bytes());
-                preimage.extend_from_slice(text.as_bytes());
+                hasher.update(b"=");
+                hasher.update((text.len() as u64).to_be_bytes());
+                hasher.update(text.as_bytes());
             }
-            None => preimage.push(b'-'),
+            None => hasher.update(b"-"),
         }
-        preimage.push(0);
+        hasher.update(b"\0");
     };
     for (pointer, text) in KEY_FIELDS.iter().zip(&texts) {
         field(pointer, text.as_deref());
@@ -967,7 +970,7 @@ pub(super) fn hash_key_fields(
     if let Some(canonical) = &canonical_payload {
         field("/payload", Some(canonical));
     }
-    DedupeKey(hex::encode(Sha256::digest(&preimage)))
+    DedupeKey(hex::encode(hasher.finalize()))
 }
 
 /// The value at a JSON pointer of [`KEY_FIELDS`], found by walking object keys.

@@ -39,8 +39,8 @@ impl WebhookVerifier {
     ///
     /// An error means the request is not a trustworthy Zoom delivery: answer 401. A correctly
     /// signed body that does not parse is **not** an error here (it comes back as
-    /// [`WebhookIntake::Event`] with `event_name: Err(..)`), because Zoom would drop the event for
-    /// good on any 4xx.
+    /// [`WebhookIntake::Event`] with `event_name: Err(..)`), because Zoom would drop the
+    /// event for good on any 4xx.
     pub fn intake(
         &self,
         headers: WebhookHeaders<'_>,

@@ -1,6 +1,7 @@
 //! Benchmark of the receiver's CPU work per webhook delivery, before any storage: signature
 //! check, parse and dedupe key ([`WebhookVerifier::intake`]), on the participant events the
-//! load generator sends (results: BENCHMARKS.md, "Receiver CPU per delivery").
+//! load generator sends (results: BENCHMARKS.md, "Receiver CPU per delivery" and "Participant
+//! deliveries read without a JSON tree").
 //!
 //! Run: `cargo bench -p attend-core --bench intake`.
 

@@ -155,6 +155,20 @@
 //!   is read, merged and written back, and `FOR UPDATE SKIP LOCKED` to claim jobs, so several
 //!   app instances can share one database and one queue.
 //!
+//! ## Observability
+//!
+//! The SQLite checkpointer records into the host's `metrics` recorder, if it installed one
+//! (the example app serves them at `GET /metrics`), as attend-core does:
+//!
+//! | metric | labels | what |
+//! |---|---|---|
+//! | `attend_sqlite_checkpoint_seconds` | `mode` = `passive`, `restart` | histogram: how long each checkpoint took; for `restart`, how long every writer of the process (acknowledgements included) was held back |
+//! | `attend_sqlite_log_frames` | | gauge: the log's length in pages after the latest passive checkpoint |
+//!
+//! A rising `attend_sqlite_log_frames` under a steady load, or `restart` checkpoints taking
+//! longer than a webhook acknowledgement may, are the signs to look at the disk or at
+//! [`Options::sqlite_wal_restart_size`].
+//!
 //! ## Errors
 //!
 //! [`DieselStoreError`] keeps the driver error as its source and converts into the core's

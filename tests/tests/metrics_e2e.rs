@@ -1,7 +1,7 @@
 //! The example app's `GET /metrics` page (Prometheus text) over HTTP: it counts what attend
 //! did with webhooks (stored, duplicate, refused), the HTTP requests by route and status, the
-//! worker's processing lag and its jobs; it shows no secret; an app configured without it does not
-//! serve it.
+//! worker's processing lag and its jobs, the SQLite checkpointer's rounds; it shows no secret;
+//! an app configured without it does not serve it.
 //!
 //! A test binary of its own: the recorder is global to the process, so the counts below are
 //! exact only while no other test records into it.
@@ -73,10 +73,20 @@ async fn the_metrics_page_counts_webhooks_requests_and_processing() {
             &[("kind", "process_webhook"), ("outcome", "done")],
         )
         .is_some();
-        if processed && job_done {
+        // The SQLite checkpointer's rounds (every 250 ms) are on the page too.
+        let checkpointed = sample(
+            &text,
+            "attend_sqlite_checkpoint_seconds_count",
+            &[("mode", "passive")],
+        )
+        .is_some_and(|rounds| rounds >= 1.0);
+        if processed && job_done && checkpointed {
             break text;
         }
-        assert!(Instant::now() < deadline, "nothing processed:\n{text}");
+        assert!(
+            Instant::now() < deadline,
+            "nothing processed or checkpointed:\n{text}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let webhooks = |outcome| sample(&text, "attend_webhooks_total", &[("outcome", outcome)]);
@@ -109,6 +119,11 @@ async fn the_metrics_page_counts_webhooks_requests_and_processing() {
             &[("kind", "process_webhook"), ("outcome", "done")]
         ),
         Some(1.0),
+        "{text}"
+    );
+    // The log holds at least the pages of the delivery and its job.
+    assert!(
+        sample(&text, "attend_sqlite_log_frames", &[]).is_some_and(|frames| frames >= 1.0),
         "{text}"
     );
     assert!(

@@ -37,7 +37,7 @@
 //! and no checkpointer.
 
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -106,13 +106,25 @@ fn run(weak: &Weak<Inner>, restart_frames: i64) {
 }
 
 /// One passive checkpoint, and a restarting one under `writer` (the store's writer lock) if
-/// the log stayed longer than `restart_frames`.
+/// the log stayed longer than `restart_frames`. Records how long each took and the log's
+/// length (see the crate docs, "Observability").
 fn round(writer: &Mutex<()>, c: &mut SqliteConnection, restart_frames: i64) {
+    let started = Instant::now();
     let passive = checkpoint(c, "PASSIVE");
+    metrics::histogram!("attend_sqlite_checkpoint_seconds", "mode" => "passive")
+        .record(started.elapsed().as_secs_f64());
+    if let Ok(row) = &passive {
+        metrics::gauge!("attend_sqlite_log_frames").set(row.log as f64);
+    }
     match passive {
         Ok(row) if row.log > restart_frames => {
             let _writer = super::writer_turn(writer);
-            match restart(c) {
+            // From taking the writer lock: how long this process's writers were held back.
+            let held = Instant::now();
+            let restarted = restart(c);
+            metrics::histogram!("attend_sqlite_checkpoint_seconds", "mode" => "restart")
+                .record(held.elapsed().as_secs_f64());
+            match restarted {
                 Ok(row) if row.busy != 0 => tracing::debug!(
                     frames = row.log,
                     "SQLite log could not restart (a reader or another process was busy); \
@@ -220,6 +232,47 @@ mod tests {
         std::fs::metadata(format!("{path}-wal"))
             .expect("the log exists")
             .len()
+    }
+
+    /// Renders what `f` records (on this thread) as the Prometheus text the example app serves.
+    fn recorded(f: impl FnOnce()) -> String {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, f);
+        handle.render()
+    }
+
+    /// The value of the sample `series` (name and labels as rendered) in `page`.
+    fn sample(page: &str, series: &str) -> Option<f64> {
+        page.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    }
+
+    #[test]
+    fn each_round_records_its_checkpoints_and_the_logs_length() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("metrics.db");
+        let mut c = open(path.to_str().expect("utf-8 path"));
+        c.batch_execute(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL); \
+             INSERT INTO t (body) VALUES ('one'); INSERT INTO t (body) VALUES ('two');",
+        )
+        .expect("write");
+        let writer = Mutex::new(());
+
+        // A log shorter than the restart size: a passive round only.
+        let page = recorded(|| round(&writer, &mut c, i64::MAX));
+        let frames = sample(&page, "attend_sqlite_log_frames").expect("the log's length");
+        assert!(frames >= 2.0, "{page}");
+        let passive = r#"attend_sqlite_checkpoint_seconds_count{mode="passive"}"#;
+        let restart = r#"attend_sqlite_checkpoint_seconds_count{mode="restart"}"#;
+        assert_eq!(sample(&page, passive), Some(1.0), "{page}");
+        assert_eq!(sample(&page, restart), None, "{page}");
+
+        // Longer than the restart size: the restart is recorded too.
+        let page = recorded(|| round(&writer, &mut c, 1));
+        assert_eq!(sample(&page, passive), Some(1.0), "{page}");
+        assert_eq!(sample(&page, restart), Some(1.0), "{page}");
     }
 
     #[test]

@@ -16,8 +16,9 @@
 //! whole canonical payload), `endpoint.url_validation` (answered, never stored), or a payload
 //! that does not deserialize (the tree path gives the exact error). So a skim never changes a
 //! dedupe key already stored, and never turns a body the tree path refuses into one that
-//! parses; a unit test compares both paths field by field, and the webhook fuzz targets
-//! compare a skimmed key with the tree's key on every input they generate.
+//! parses. Unit tests compare both paths on hand-written and generated bodies, and the webhook
+//! fuzz targets compare the endpoint's key and verdict with the tree's on every input
+//! (RELIABILITY.md, "Fuzzing").
 
 use std::borrow::Cow;
 use std::fmt;

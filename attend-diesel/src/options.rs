@@ -142,8 +142,9 @@ impl Options {
     }
 
     /// How large SQLite's write-ahead log may grow under a continuous stream of writes before
-    /// the store's checkpointer restarts it (default 1 GiB; counted in 4 KiB pages, SQLite's
-    /// default page size). Ignored on PostgreSQL and for in-memory SQLite.
+    /// the store's checkpointer restarts it (default 1 GiB; counted in the database file's
+    /// own pages, 4 KiB unless the file was created with another `page_size`). Ignored on
+    /// PostgreSQL and for in-memory SQLite.
     ///
     /// The store checkpoints the log in the background every 250 ms without blocking anyone;
     /// in a quiet moment the next commit starts the log from the beginning again. Under a
@@ -160,9 +161,10 @@ impl Options {
         self
     }
 
-    /// [`sqlite_wal_restart_size`](Self::sqlite_wal_restart_size) in log frames (pages).
-    pub(crate) fn wal_restart_frames(&self) -> i64 {
-        i64::try_from(self.sqlite_wal_restart_size / WAL_PAGE_BYTES)
+    /// [`sqlite_wal_restart_size`](Self::sqlite_wal_restart_size) in log frames of
+    /// `page_bytes` (the database's `page_size`; 0 counts as 1): whole pages, at least one.
+    pub(crate) fn wal_restart_frames(&self, page_bytes: u64) -> i64 {
+        i64::try_from(self.sqlite_wal_restart_size / page_bytes.max(1))
             .unwrap_or(i64::MAX)
             .max(1)
     }
@@ -171,10 +173,6 @@ impl Options {
 /// The default of [`Options::sqlite_wal_restart_size`]: 1 GiB.
 const DEFAULT_WAL_RESTART_SIZE: u64 = 1 << 30;
 
-/// SQLite's default page size, which the store does not change: the size of a log frame's
-/// page.
-const WAL_PAGE_BYTES: u64 = 4096;
-
 #[cfg(test)]
 mod tests {
     use super::Options;
@@ -182,18 +180,30 @@ mod tests {
     #[test]
     fn the_log_restart_size_is_counted_in_pages() {
         assert_eq!(
-            Options::new().wal_restart_frames(),
+            Options::new().wal_restart_frames(4096),
             262_144,
             "1 GiB by default"
         );
-        let sized = |bytes| {
+        let sized = |bytes, page| {
             Options::new()
                 .sqlite_wal_restart_size(bytes)
-                .wal_restart_frames()
+                .wal_restart_frames(page)
         };
-        assert_eq!(sized(256 << 20), 65_536);
-        assert_eq!(sized(4096 * 3 + 100), 3, "whole pages, rounded down");
-        assert_eq!(sized(0), 1, "at least one page");
-        assert_eq!(sized(u64::MAX), 4_503_599_627_370_495, "u64::MAX / 4096");
+        assert_eq!(sized(256 << 20, 4096), 65_536);
+        assert_eq!(sized(256 << 20, 1024), 262_144, "a database of 1 KiB pages");
+        assert_eq!(
+            sized(256 << 20, 65_536),
+            4_096,
+            "a database of 64 KiB pages"
+        );
+        assert_eq!(sized(4096 * 3 + 100, 4096), 3, "whole pages, rounded down");
+        assert_eq!(sized(0, 4096), 1, "at least one page");
+        assert_eq!(sized(10, 0), 10, "a page size of 0 counts as 1");
+        assert_eq!(
+            sized(u64::MAX, 4096),
+            4_503_599_627_370_495,
+            "u64::MAX / 4096"
+        );
+        assert_eq!(sized(u64::MAX, 1), i64::MAX, "capped");
     }
 }

@@ -44,6 +44,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use super::Inner;
+use crate::Options;
 use crate::connection::AnyConnection;
 
 /// How often the background thread checkpoints.
@@ -60,6 +61,13 @@ struct BusyTimeout {
     timeout: i64,
 }
 
+/// The row of `PRAGMA page_size`.
+#[derive(QueryableByName)]
+struct PageSize {
+    #[diesel(sql_type = BigInt)]
+    page_size: i64,
+}
+
 /// One row of `PRAGMA wal_checkpoint`.
 #[derive(QueryableByName)]
 struct CheckpointRow {
@@ -72,20 +80,22 @@ struct CheckpointRow {
 }
 
 /// Starts the checkpointer of a SQLite file store, restarting the log when a passive round
-/// leaves more than `restart_frames` frames in it. It stops by itself, within one
-/// [`INTERVAL`], once the store (every clone of it) is dropped.
-pub(super) fn spawn(inner: &Arc<Inner>, restart_frames: i64) {
+/// leaves more than [`Options::sqlite_wal_restart_size`] in it. It stops by itself, within
+/// one [`INTERVAL`], once the store (every clone of it) is dropped.
+pub(super) fn spawn(inner: &Arc<Inner>, options: Options) {
     let weak: Weak<Inner> = Arc::downgrade(inner);
     let started = std::thread::Builder::new()
         .name("attend-sqlite-checkpoint".into())
-        .spawn(move || run(&weak, restart_frames));
+        .spawn(move || run(&weak, &options));
     if let Err(err) = started {
         // Without it the log grows until a restart; say so, but do not refuse to start.
         tracing::warn!(error = %err, "could not start the SQLite checkpoint thread");
     }
 }
 
-fn run(weak: &Weak<Inner>, restart_frames: i64) {
+fn run(weak: &Weak<Inner>, options: &Options) {
+    // In the file's own pages, read once (a host's shared database may not use 4 KiB ones).
+    let mut restart_frames = None;
     loop {
         std::thread::sleep(INTERVAL);
         // Holding the store only for the round, so that dropping it ends the thread.
@@ -95,7 +105,17 @@ fn run(weak: &Weak<Inner>, restart_frames: i64) {
         match inner.pool.get() {
             Ok(mut conn) => {
                 if let AnyConnection::Sqlite(c) = &mut *conn {
-                    round(&inner.sqlite_writer, c, restart_frames);
+                    let frames = match restart_frames {
+                        Some(frames) => frames,
+                        None => match frames_of(c, options) {
+                            Ok(frames) => *restart_frames.insert(frames),
+                            Err(err) => {
+                                tracing::debug!(error = %err, "SQLite page size unreadable; next round retries");
+                                continue;
+                            }
+                        },
+                    };
+                    round(&inner.sqlite_writer, c, frames);
                 }
             }
             Err(err) => {
@@ -141,6 +161,12 @@ fn round(writer: &Mutex<()>, c: &mut SqliteConnection, restart_frames: i64) {
             tracing::debug!(error = %err, "SQLite checkpoint failed; next round retries");
         }
     }
+}
+
+/// [`Options::sqlite_wal_restart_size`] in frames of this database's pages.
+fn frames_of(c: &mut SqliteConnection, options: &Options) -> diesel::QueryResult<i64> {
+    let page: PageSize = diesel::sql_query("PRAGMA page_size").get_result(c)?;
+    Ok(options.wal_restart_frames(u64::try_from(page.page_size).unwrap_or(0)))
 }
 
 /// `wal_checkpoint(RESTART)` waiting at most [`RESTART_WAIT_MS`] for readers (it holds the
@@ -246,6 +272,33 @@ mod tests {
     fn sample(page: &str, series: &str) -> Option<f64> {
         page.lines()
             .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    }
+
+    #[test]
+    fn the_restart_size_is_counted_in_the_files_own_pages() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = crate::Options::new().sqlite_wal_restart_size(1 << 20);
+        let frames = |name: &str, page_size: Option<u32>| {
+            let path = dir.path().join(name);
+            let mut c = SqliteConnection::establish(path.to_str().expect("utf-8 path"))
+                .expect("open SQLite file");
+            // As a host's own database may have been created: the size is set before the
+            // first table and WAL mode.
+            if let Some(size) = page_size {
+                c.batch_execute(&format!("PRAGMA page_size = {size};"))
+                    .expect("page size");
+            }
+            c.batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
+                .expect("create");
+            super::frames_of(&mut c, &options).expect("read the page size")
+        };
+        assert_eq!(frames("default.db", None), 256, "1 MiB of 4 KiB pages");
+        assert_eq!(frames("small.db", Some(1024)), 1024, "1 MiB of 1 KiB pages");
+        assert_eq!(
+            frames("large.db", Some(65_536)),
+            16,
+            "1 MiB of 64 KiB pages"
+        );
     }
 
     #[test]

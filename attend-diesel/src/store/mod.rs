@@ -126,7 +126,7 @@ impl DieselStore {
             migrations::run_migrations(&mut conn)?;
         }
         if store.inner.backend == BackendKind::Sqlite && !url.is_in_memory() {
-            checkpoint::spawn(&store.inner, options.wal_restart_frames());
+            checkpoint::spawn(&store.inner, options.clone());
         }
         Ok(store)
     }

@@ -22,12 +22,17 @@ pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Strin
 /// and bools are formatted, so reading a field (for the dedupe key, say) copies nothing.
 pub(crate) fn value_text(value: Option<&Value>) -> Option<Cow<'_, str>> {
     match value? {
-        Value::String(s) if s.trim().is_empty() => None,
-        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::String(s) => non_blank(s),
         Value::Number(n) => Some(Cow::Owned(n.to_string())),
         Value::Bool(b) => Some(Cow::Owned(b.to_string())),
         _ => None,
     }
+}
+
+/// A string's text as [`value_text`] gives it: borrowed, `None` if blank (the empty strings
+/// Zoom sends for absent values).
+pub(crate) fn non_blank(s: &str) -> Option<Cow<'_, str>> {
+    (!s.trim().is_empty()).then_some(Cow::Borrowed(s))
 }
 
 /// [`value_text`] of an owned value: a string's text is moved out, not copied.

@@ -22,11 +22,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::de::non_blank;
 use super::events::{
     DedupeKey, EventParseError, EventType, KEY_FIELDS, ZoomEvent, hash_key_fields, parse_event,
     typed,
@@ -83,10 +85,14 @@ impl<'a> Skim<'a> {
     /// The dedupe key, equal to the tree path's; `None` where the fast path does not apply
     /// (a repeated key below the envelope).
     pub(crate) fn dedupe_key(&self) -> Option<DedupeKey> {
-        let payload: PayloadKeys<'_> = object_at(self.payload)?;
-        let object: ObjectKeys<'_> = object_at(payload.object)?;
-        let participant: ParticipantKeys<'_> = object_at(object.participant)?;
-        let registrant: RegistrantKeys<'_> = object_at(object.registrant)?;
+        // One pass over the payload reads the key fields at every depth.
+        let Nested(payload): Nested<PayloadKeys<'_>> = match self.payload {
+            Some(raw) => serde_json::from_str(raw.get()).ok()?,
+            None => Nested::default(),
+        };
+        let Nested(object) = payload.object.unwrap_or_default();
+        let Nested(participant) = object.participant.unwrap_or_default();
+        let Nested(registrant) = object.registrant.unwrap_or_default();
         // In the order of KEY_FIELDS (a unit test checks each against its pointer).
         let texts: [Option<Cow<'_, str>>; KEY_FIELDS.len()] = [
             non_blank(&self.name),
@@ -121,14 +127,59 @@ pub(crate) fn read_event(body: &[u8]) -> Result<ZoomEvent, EventParseError> {
     }
 }
 
-/// The fields of an object at a JSON value: all absent when the value is absent or not an
-/// object (as a JSON pointer finds nothing below a scalar or an array); `None` if the object
-/// does not read (a repeated key).
-fn object_at<'a, T: Deserialize<'a> + Default>(value: Option<&'a RawValue>) -> Option<T> {
-    match value {
-        // `RawValue::get` starts at the value itself, never at whitespace before it.
-        Some(raw) if raw.get().starts_with('{') => serde_json::from_str(raw.get()).ok(),
-        _ => Some(T::default()),
+/// The fields of the object at a key, read in the same pass as the object around it: all
+/// absent when the value there is not an object (as a JSON pointer finds nothing below a
+/// scalar or an array, whereas a derived struct would read an array field by field). A
+/// repeated key inside it is an error, as in any derived struct.
+#[derive(Default)]
+struct Nested<T>(T);
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Nested<T> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NestedVisitor(PhantomData))
+    }
+}
+
+struct NestedVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for NestedVisitor<T> {
+    type Value = Nested<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Nested)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Nested::default())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Nested::default())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Nested::default())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Nested::default())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Nested::default())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Nested::default())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Nested::default())
     }
 }
 
@@ -149,7 +200,7 @@ struct PayloadKeys<'a> {
     #[serde(borrow, rename = "plainToken")]
     plain_token: Option<Leaf<'a>>,
     #[serde(borrow)]
-    object: Option<&'a RawValue>,
+    object: Option<Nested<ObjectKeys<'a>>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -161,9 +212,9 @@ struct ObjectKeys<'a> {
     #[serde(borrow)]
     breakout_room_uuid: Option<Leaf<'a>>,
     #[serde(borrow)]
-    participant: Option<&'a RawValue>,
+    participant: Option<Nested<ParticipantKeys<'a>>>,
     #[serde(borrow)]
-    registrant: Option<&'a RawValue>,
+    registrant: Option<Nested<RegistrantKeys<'a>>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -271,13 +322,8 @@ fn text<'l>(leaf: &'l Option<Leaf<'_>>) -> Option<Cow<'l, str>> {
     leaf.as_ref().and_then(Leaf::text)
 }
 
-/// A string's text for the key: `None` if blank.
-fn non_blank(s: &str) -> Option<Cow<'_, str>> {
-    (!s.trim().is_empty()).then_some(Cow::Borrowed(s))
-}
-
 impl Leaf<'_> {
-    /// The same text as the tree path's `de::value_text` for this value.
+    /// The same text as the tree path's `value_text` (in `zoom::de`) for this value.
     fn text(&self) -> Option<Cow<'_, str>> {
         match self {
             Leaf::Str(s) => non_blank(s),
@@ -290,11 +336,11 @@ impl Leaf<'_> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Leaf<'a> {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(LeafVisitor(std::marker::PhantomData))
+        deserializer.deserialize_any(LeafVisitor(PhantomData))
     }
 }
 
-struct LeafVisitor<'a>(std::marker::PhantomData<&'a ()>);
+struct LeafVisitor<'a>(PhantomData<&'a ()>);
 
 impl<'de: 'a, 'a> Visitor<'de> for LeafVisitor<'a> {
     type Value = Leaf<'a>;
@@ -344,15 +390,6 @@ impl<'de: 'a, 'a> Visitor<'de> for LeafVisitor<'a> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Leaf::Other)
-    }
-}
-
-impl fmt::Debug for Skim<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Only the name: the body may hold personal data.
-        f.debug_struct("Skim")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
     }
 }
 
@@ -653,12 +690,5 @@ mod tests {
                 prop_assert_eq!(Some(crate::zoom::dedupe_key(body.as_bytes())), tree, "{}", body);
             }
         }
-    }
-
-    #[test]
-    fn raw_values_start_at_the_value_not_at_whitespace() {
-        let envelope: Envelope<'_> =
-            serde_json::from_str("{\"event\":\"x\",\"payload\" : \n\t {\"a\":1} }").unwrap();
-        assert_eq!(envelope.payload.map(RawValue::get), Some("{\"a\":1}"));
     }
 }

@@ -890,9 +890,14 @@ impl From<DedupeKey> for String {
 
 /// The dedupe key of a raw webhook body (JSON or not); see [`DedupeKey`].
 pub fn dedupe_key(body: &[u8]) -> DedupeKey {
-    if let Some(key) = super::skim::Skim::read(body).and_then(|skim| skim.dedupe_key()) {
-        return key;
+    match super::skim::Skim::read(body).and_then(|skim| skim.dedupe_key()) {
+        Some(key) => key,
+        None => tree_dedupe_key(body),
     }
+}
+
+/// [`dedupe_key`] without trying the fast path first (for a caller that already did).
+pub(super) fn tree_dedupe_key(body: &[u8]) -> DedupeKey {
     match serde_json::from_slice::<Value>(body) {
         Ok(value) => dedupe_key_of_value(&value),
         Err(_) => {
@@ -939,7 +944,7 @@ pub(super) fn dedupe_key_of_value(value: &Value) -> DedupeKey {
         canonical
     });
     let texts = KEY_FIELDS.map(|pointer| de::value_text(field_at(value, pointer)));
-    hash_key_fields(texts, canonical)
+    hash_key_fields(texts, canonical.as_deref())
 }
 
 /// The dedupe key from the texts of [`KEY_FIELDS`] (in that order; `None` for a field that is
@@ -948,7 +953,7 @@ pub(super) fn dedupe_key_of_value(value: &Value) -> DedupeKey {
 /// and the fast path ([`super::skim`]) both end here.
 pub(super) fn hash_key_fields(
     texts: [Option<Cow<'_, str>>; KEY_FIELDS.len()],
-    canonical_payload: Option<String>,
+    canonical_payload: Option<&str>,
 ) -> DedupeKey {
     let mut hasher = Sha256::new();
     hasher.update(b"attend.zoom.dedupe.v1\0");
@@ -967,7 +972,7 @@ pub(super) fn hash_key_fields(
     for (pointer, text) in KEY_FIELDS.iter().zip(&texts) {
         field(pointer, text.as_deref());
     }
-    if let Some(canonical) = &canonical_payload {
+    if let Some(canonical) = canonical_payload {
         field("/payload", Some(canonical));
     }
     DedupeKey(hex::encode(hasher.finalize()))

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::events::{DedupeKey, EventParseError, WebhookEvent, ZoomEvent, dedupe_key, parse_event};
+use super::events::{
+    DedupeKey, EventParseError, WebhookEvent, ZoomEvent, parse_event, tree_dedupe_key,
+};
 use super::signature::{
     UrlValidationResponse, VerifiedWebhook, VerifyError, WebhookHeaders, WebhookVerifier,
 };
@@ -50,9 +52,11 @@ impl WebhookVerifier {
         let verified = self.verify(headers, body, now)?;
         // Most deliveries are participant events: read them without a JSON tree. What the
         // fast path leaves (see `skim`) is read below, with the same outcome.
-        if let Some(skim) = Skim::read(body)
+        let skim = Skim::read(body);
+        let mut skimmed_key = skim.as_ref().and_then(Skim::dedupe_key);
+        if let Some(skim) = &skim
             && skim.event().is_some()
-            && let Some(dedupe_key) = skim.dedupe_key()
+            && let Some(dedupe_key) = skimmed_key.take()
         {
             return Ok(WebhookIntake::Event {
                 verified,
@@ -69,9 +73,11 @@ impl WebhookVerifier {
             let response = verified.url_validation_response(plain_token);
             return Ok(WebhookIntake::UrlValidation { verified, response });
         }
-        let dedupe_key = match &event {
-            Ok(parsed) => parsed.dedupe_key(),
-            Err(_) => dedupe_key(body),
+        // The skim's key where it read one (the tree's key, without a second tree).
+        let dedupe_key = match (&event, skimmed_key) {
+            (_, Some(key)) => key,
+            (Ok(parsed), None) => parsed.dedupe_key(),
+            (Err(_), None) => tree_dedupe_key(body),
         };
         Ok(WebhookIntake::Event {
             verified,

@@ -105,17 +105,16 @@ fn run(weak: &Weak<Inner>, options: &Options) {
         match inner.pool.get() {
             Ok(mut conn) => {
                 if let AnyConnection::Sqlite(c) = &mut *conn {
-                    let frames = match restart_frames {
-                        Some(frames) => frames,
-                        None => match frames_of(c, options) {
-                            Ok(frames) => *restart_frames.insert(frames),
-                            Err(err) => {
+                    if restart_frames.is_none() {
+                        restart_frames = frames_of(c, options)
+                            .inspect_err(|err| {
                                 tracing::debug!(error = %err, "SQLite page size unreadable; next round retries");
-                                continue;
-                            }
-                        },
-                    };
-                    round(&inner.sqlite_writer, c, frames);
+                            })
+                            .ok();
+                    }
+                    if let Some(frames) = restart_frames {
+                        round(&inner.sqlite_writer, c, frames);
+                    }
                 }
             }
             Err(err) => {

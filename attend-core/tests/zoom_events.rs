@@ -588,7 +588,11 @@ fn dedupe_key_is_stable_across_formatting_and_id_types() {
     let compact = serde_json::to_vec(&body).unwrap();
     let pretty = serde_json::to_vec_pretty(&body).unwrap();
     let key = dedupe_key(&compact);
-    assert_eq!(key.as_str().len(), 64);
+    assert_eq!(key.as_str().len(), 80);
+    assert!(
+        key.as_str().starts_with("00000190a2243400"),
+        "the stamp first: {key}"
+    );
     assert!(
         key.as_str()
             .bytes()
@@ -633,10 +637,33 @@ fn dedupe_key_for_unknown_events_and_non_json() {
     assert_ne!(dedupe_key(b"garbage"), dedupe_key(b"garbage2"));
 }
 
+/// Keys of stamped events sort by their stamp (so a store's index on them grows at its end);
+/// a stamp that is not a whole number leaves the digest alone.
+#[test]
+fn dedupe_keys_sort_by_the_events_stamp() {
+    let stamped = |ts: Value| {
+        let mut body = participant_body("meeting.participant_joined", full_participant());
+        body["event_ts"] = ts;
+        dedupe_key(&serde_json::to_vec(&body).unwrap())
+    };
+    let keys: Vec<_> = [9_i64, 10, 255, 256, 1_720_707_200_000, 1_720_707_200_001]
+        .into_iter()
+        .map(|ts| stamped(json!(ts)))
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+    // A stamp sent as text counts as the number, as every key field does.
+    assert_eq!(stamped(json!("255")), keys[2]);
+    for odd in [json!(-1), json!(1.5e3), json!("soon"), json!(null)] {
+        assert_eq!(stamped(odd.clone()).as_str().len(), 64, "{odd}");
+    }
+}
+
 /// Keys are stored: a redelivery received after an upgrade must get the key an earlier
-/// version stored, or it would be stored and processed twice. These values were computed by
-/// the first released scheme (`attend.zoom.dedupe.v1`); any change to them is a breaking
-/// change of the stored data, not a refactoring.
+/// version stored, or it would be stored and processed a second time. These values pin the
+/// scheme: the digest (`attend.zoom.dedupe.v1`, the last 64 digits, unchanged since the first
+/// release) and, for stamped events, the 16-digit stamp in front of it (added so that keys
+/// sort by time). Any change to them is a change of the stored data, to be made on purpose
+/// and documented with [`DedupeKey`](attend_core::zoom::DedupeKey), not a refactoring.
 #[test]
 fn dedupe_keys_stay_those_already_stored() {
     let participant = serde_json::to_vec(&participant_body(
@@ -661,12 +688,27 @@ fn dedupe_keys_stay_those_already_stored() {
     ];
     let got: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
     assert_eq!(got, GOLDEN);
+    // The stamps in front: 1720707200000, 1626230691572, 1720707200000 and 5 ms.
+    let stamps: Vec<Option<u64>> = got
+        .iter()
+        .map(|k| (k.len() == 80).then(|| u64::from_str_radix(&k[..16], 16).unwrap()))
+        .collect();
+    assert_eq!(
+        stamps,
+        [
+            Some(1_720_707_200_000),
+            Some(1_626_230_691_572),
+            Some(1_720_707_200_000),
+            Some(5),
+            None
+        ]
+    );
 }
 
 const GOLDEN: [&str; 5] = [
-    "d8fb18fb28dde70b9e0b3c47bf372ee7fc96ec8f507ae4e028f893fe8f7c10d7",
-    "ffdef14cc986d179f621bcdd08d10e6aaee3e3f6317c942845fcd5a6cccd7b5a",
-    "03ea6cb93eb8b368546eebaf41650215c5e1864a9b02219ab9c5be8198f78541",
-    "d2e45a1f689aefbb6f8ddcc369dd08b62d6fc7d22f41f2bcd4ee725ab97610f2",
+    "00000190a2243400d8fb18fb28dde70b9e0b3c47bf372ee7fc96ec8f507ae4e028f893fe8f7c10d7",
+    "0000017aa2e716f4ffdef14cc986d179f621bcdd08d10e6aaee3e3f6317c942845fcd5a6cccd7b5a",
+    "00000190a224340003ea6cb93eb8b368546eebaf41650215c5e1864a9b02219ab9c5be8198f78541",
+    "0000000000000005d2e45a1f689aefbb6f8ddcc369dd08b62d6fc7d22f41f2bcd4ee725ab97610f2",
     "afb1358068f61a6d76200afc0391e14c711ae30c1fbd5d652a60c3c0308a4c27",
 ];

@@ -90,8 +90,22 @@ impl EventFactory {
     }
 
     /// A participant event of connection `connection` (each connection has its own
-    /// `user_id` and `participant_uuid`, like a Zoom rejoin) at `at`.
+    /// `user_id` and `participant_uuid`, like a Zoom rejoin) at `at`, stamped (`event_ts`) a
+    /// few milliseconds after `at`.
     pub fn participant(&self, kind: ParticipantKind, connection: u64, at: DateTime<Utc>) -> String {
+        // event_ts differs per event even within one second, as Zoom's do.
+        let stamped = at + TimeDelta::milliseconds((connection % 997) as i64);
+        self.participant_stamped(kind, connection, at, stamped)
+    }
+
+    /// [`participant`](Self::participant) with its `event_ts` given.
+    fn participant_stamped(
+        &self,
+        kind: ParticipantKind,
+        connection: u64,
+        at: DateTime<Utc>,
+        stamped: DateTime<Utc>,
+    ) -> String {
         let (event, time_field) = match kind {
             ParticipantKind::Joined => ("meeting.participant_joined", "join_time"),
             ParticipantKind::Left => ("meeting.participant_left", "leave_time"),
@@ -122,25 +136,26 @@ impl EventFactory {
         }
         let mut object = self.object();
         object["participant"] = participant;
-        // event_ts differs per event even within one second, as Zoom's do.
-        let ts = at + TimeDelta::milliseconds((connection % 997) as i64);
-        self.envelope(event, ts, object)
+        self.envelope(event, stamped, object)
     }
 
     /// The `n`-th event of an endless stream of distinct events: even `n` is the join of
     /// connection `n / 2`, odd `n` its leave a minute later. Join times spread over the
     /// first 50 minutes of the instance.
+    ///
+    /// Event `n` is stamped (`event_ts`) `n` milliseconds after the instance's start: the
+    /// stamps grow with the stream, as a live meeting's do (Zoom stamps an event when it
+    /// happens and delivers it within seconds), whatever the join and leave times it
+    /// replays.
     pub fn nth(&self, n: u64) -> String {
         let connection = n / 2;
         let join = self.start + TimeDelta::seconds((connection % 3_000) as i64);
+        let stamped = self.start + TimeDelta::milliseconds(n as i64);
         if n.is_multiple_of(2) {
-            self.participant(ParticipantKind::Joined, connection, join)
+            self.participant_stamped(ParticipantKind::Joined, connection, join, stamped)
         } else {
-            self.participant(
-                ParticipantKind::Left,
-                connection,
-                join + TimeDelta::seconds(60),
-            )
+            let leave = join + TimeDelta::seconds(60);
+            self.participant_stamped(ParticipantKind::Left, connection, leave, stamped)
         }
     }
 }

@@ -3,7 +3,8 @@
 //! Seeded with Zoom's published fixtures and realistic participant, lifecycle and
 //! registration events (`fuzz/seeds/webhook_event/`). Checks (see `common`): nothing panics;
 //! each parse error is the documented one for the body; the dedupe key is 64 lowercase hex
-//! digits, equal for a parsed event and its body, and unchanged by re-serialization;
+//! digits after the body's whole-number `event_ts` as 16 (if it has one), equal for a parsed
+//! event and its body, and unchanged by re-serialization;
 //! normalized participant events carry the event's instance, one of the participant's own
 //! ids as connection, one of its own times, the action its event type and leave reason call
 //! for, and no blank identity hint.

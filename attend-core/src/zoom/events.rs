@@ -850,7 +850,16 @@ fn normalize_participant(
     })
 }
 
-/// A stable key identifying one Zoom event across redeliveries: 64 lowercase hex digits.
+/// A stable key identifying one Zoom event across redeliveries: lowercase hex digits, 80 of
+/// them for an event stamped with a whole number (`event_ts`, as every Zoom event is), 64
+/// otherwise.
+///
+/// The 80-digit form is the stamp as 16 hex digits followed by the 64-digit digest described
+/// below, so keys sort by the time Zoom stamped the event: as events arrive in roughly that
+/// order, a store's unique index on the key grows at its end rather than on a random page
+/// for each delivery, which keeps the pages each write touches (and, on SQLite, the log it
+/// writes) few however large the inbox gets. An event with no stamp, a stamp that is not a
+/// whole number, or a body that is not JSON gets the digest alone.
 ///
 /// Zoom sends no delivery id, so the key is derived from the content: SHA-256 over a
 /// versioned, length-prefixed list of the fields that identify an event —
@@ -865,12 +874,14 @@ fn normalize_participant(
 /// Consequences: a redelivery of the same event (same content, any whitespace or key order)
 /// gets the same key and is stored once; two distinct events always differ in at least
 /// `event_ts` or a participant time. Should Zoom ever re-stamp `event_ts` on a retry, the
-/// duplicate is stored twice — harmless, since the attendance engine ignores duplicates.
+/// duplicate is stored twice — harmless, since the attendance engine ignores duplicates. The
+/// same holds for a redelivery that arrives across an upgrade from a version of attend that
+/// made 64-digit keys for every event.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct DedupeKey(String);
 
 impl DedupeKey {
-    /// The key as 64 lowercase hex digits.
+    /// The key as lowercase hex digits (80 or 64 of them; see [`DedupeKey`]).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -975,8 +986,20 @@ pub(super) fn hash_key_fields(
     if let Some(canonical) = canonical_payload {
         field("/payload", Some(canonical));
     }
-    DedupeKey(hex::encode(hasher.finalize()))
+    let digest = hasher.finalize();
+    // Keys of events stamped with a whole number sort by that stamp: each new key lands
+    // beside the previous ones in the store's unique index instead of on a random page.
+    match texts[EVENT_TS_FIELD]
+        .as_deref()
+        .and_then(|text| text.parse::<u64>().ok())
+    {
+        Some(stamp) => DedupeKey(format!("{stamp:016x}{}", hex::encode(digest))),
+        None => DedupeKey(hex::encode(digest)),
+    }
 }
+
+/// The position of `/event_ts` in [`KEY_FIELDS`].
+const EVENT_TS_FIELD: usize = 1;
 
 /// The value at a JSON pointer of [`KEY_FIELDS`], found by walking object keys.
 ///

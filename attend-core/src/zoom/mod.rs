@@ -58,7 +58,7 @@
 //!     WebhookIntake::Event { verified, dedupe_key, event_name } => {
 //!         assert_eq!(verified.account.as_str(), "main-account");
 //!         assert_eq!(event_name.as_deref().ok(), Some("meeting.participant_joined"));
-//!         assert_eq!(dedupe_key.as_str().len(), 64);
+//!         assert_eq!(dedupe_key.as_str().len(), 80); // stamped: see `DedupeKey`
 //!         // store (verified.account, dedupe_key, body) durably, then answer 200 …
 //!         // … and later, when processing the stored body:
 //!         let event = parse_event(body).expect("parses");

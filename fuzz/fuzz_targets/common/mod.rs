@@ -8,8 +8,24 @@ use attend_core::zoom::{
 };
 use serde_json::Value;
 
-fn is_key(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+/// Is `text` a dedupe key for a body whose `event_ts` is `stamp` (see `DedupeKey`): the stamp
+/// as 16 lowercase hex digits, when it is a whole number, then a 64-digit digest.
+fn is_key(text: &str, stamp: Option<u64>) -> bool {
+    let hex = |t: &str| t.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    match stamp {
+        Some(stamp) => text.len() == 80 && hex(text) && text[..16] == format!("{stamp:016x}"),
+        None => text.len() == 64 && hex(text),
+    }
+}
+
+/// The whole-number `event_ts` of a body, read as the key's fields are: a number or a
+/// non-blank string, by its text.
+fn stamp_of(json: Option<&Value>) -> Option<u64> {
+    match json?.get("event_ts")? {
+        Value::Number(n) => n.to_string().parse().ok(),
+        Value::String(s) if !is_blank(s) => s.parse().ok(),
+        _ => None,
+    }
 }
 
 fn is_blank(text: &str) -> bool {
@@ -34,10 +50,10 @@ fn participant_type(t: EventType) -> bool {
 /// Runs every check on one body and returns the parsed event, if it parsed.
 pub fn check_body(body: &[u8]) -> Option<WebhookEvent> {
     let key = dedupe_key(body);
-    assert!(is_key(key.as_str()), "{key:?}");
-
     let parsed = parse_event(body);
     let json = serde_json::from_slice::<Value>(body);
+    let stamp = stamp_of(json.as_ref().ok());
+    assert!(is_key(key.as_str(), stamp), "{key:?} for event_ts {stamp:?}");
     let event = match parsed {
         Err(EventParseError::NotJson(_)) => {
             assert!(json.is_err(), "JSON body reported as not JSON");

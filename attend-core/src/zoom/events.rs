@@ -1049,6 +1049,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_stamp_in_front_of_a_key_is_event_ts() {
+        assert_eq!(KEY_FIELDS[EVENT_TS_FIELD], "/event_ts");
+    }
+
+    #[test]
     fn key_fields_are_found_as_json_pointers_find_them() {
         let bodies = [
             serde_json::json!({"event": "meeting.participant_joined", "event_ts": 1,

@@ -355,5 +355,10 @@ pub trait WebhookInbox: Send + Sync {
     /// whatever its status, and returns how many bodies were dropped. Rows, statuses and
     /// dedupe keys stay (so a late Zoom retry is still recognized as a duplicate). Calling it
     /// again drops nothing more and returns 0.
+    ///
+    /// The worker calls it at every sweep, so its cost should not grow with the deliveries
+    /// already purged, and a store that serializes writers should drop bodies in batches of
+    /// their own transactions rather than hold every other writer for the whole purge (a
+    /// batch committed before a failure stays dropped; the next call takes the rest).
     async fn purge_webhook_bodies(&self, older_than: DateTime<Utc>) -> StoreResult<u64>;
 }

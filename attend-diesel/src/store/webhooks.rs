@@ -477,30 +477,89 @@ impl WebhookInbox for DieselStore {
 
     async fn purge_webhook_bodies(&self, older_than: DateTime<Utc>) -> StoreResult<u64> {
         let cutoff = micros(older_than);
-        let purged = self
-            .write(move |conn| {
-                Ok(diesel::update(
-                    w::table
-                        .filter(w::received_at.lt(cutoff))
-                        .filter(w::body.is_not_null()),
-                )
-                .set((
-                    w::body.eq(None::<String>),
-                    w::body_encoding.eq(None::<String>),
-                ))
-                .execute(conn)?)
-            })
-            .await?;
-        Ok(purged as u64)
+        let mut purged = 0_u64;
+        // One transaction per batch: other writers (acknowledgements included) wait for a
+        // batch at most, never for a whole day's bodies.
+        loop {
+            let batch = self
+                .write(move |conn| {
+                    let ids: Vec<i64> = bodies_before(cutoff, PURGE_BATCH).load(conn)?;
+                    if ids.is_empty() {
+                        return Ok(0);
+                    }
+                    Ok(diesel::update(w::table.filter(w::id.eq_any(&ids)))
+                        .set((
+                            w::body.eq(None::<String>),
+                            w::body_encoding.eq(None::<String>),
+                        ))
+                        .execute(conn)?)
+                })
+                .await?;
+            purged += batch as u64;
+            if batch < PURGE_BATCH as usize {
+                return Ok(purged);
+            }
+        }
     }
+}
+
+/// How many bodies one purge transaction drops at most.
+const PURGE_BATCH: i64 = 500;
+
+/// The ids of the oldest `batch` deliveries received before `cutoff` that still have a body. The condition implies that of the partial index `attend_webhooks_body_idx`, which
+/// holds only deliveries with a body, so a purged delivery is never read again.
+#[diesel::dsl::auto_type]
+fn bodies_before(cutoff: i64, batch: i64) -> _ {
+    w::table
+        .select(w::id)
+        .filter(w::received_at.lt(cutoff))
+        .filter(w::body.is_not_null())
+        .order((w::received_at, w::id))
+        .limit(batch)
 }
 
 #[cfg(test)]
 mod tests {
     use attend_core::store::WebhookStatus;
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
 
-    use super::IS_WAITING;
+    use super::{IS_WAITING, bodies_before};
     use crate::codec::Codec;
+    use crate::{DieselStore, Options};
+
+    #[derive(QueryableByName)]
+    struct PlanRow {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    /// The purge reads deliveries that still have a body from their partial index: if its
+    /// WHERE no longer implied the index's, SQLite would walk every delivery ever purged
+    /// again, at every sweep.
+    #[tokio::test]
+    async fn the_sqlite_purge_reads_only_deliveries_with_a_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.sqlite").display());
+        let store = DieselStore::connect(&url, Options::new()).await.unwrap();
+        let query =
+            diesel::debug_query::<diesel::sqlite::Sqlite, _>(&bodies_before(0, 500)).to_string();
+        // The statement without its bind list, each bind a literal.
+        let sql = query.split(" -- binds:").next().unwrap().replace('?', "0");
+        let rows: Vec<PlanRow> = store
+            .with_conn(move |c| diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(c))
+            .await
+            .unwrap();
+        let plan: Vec<String> = rows.into_iter().map(|r| r.detail).collect();
+        assert!(
+            plan.iter().any(|d| d.contains("attend_webhooks_body_idx")),
+            "{query}: {plan:#?}"
+        );
+        assert!(
+            !plan.iter().any(|d| d.starts_with("SCAN attend_webhooks")),
+            "a full scan: {plan:#?}"
+        );
+    }
 
     #[test]
     fn the_written_out_status_is_the_encoded_one() {

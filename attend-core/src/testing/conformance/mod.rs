@@ -307,6 +307,7 @@ fn all_checks() -> Vec<Check> {
         webhooks::get_and_mark_many,
         webhooks::list_unprocessed_oldest_first,
         webhooks::purge_drops_bodies_keeps_dedupe,
+        webhooks::purge_takes_every_old_body_however_many,
         webhooks::concurrent_duplicates_store_one,
         webhooks::with_job_stores_delivery_and_job,
         webhooks::with_job_duplicate_adds_no_job,

@@ -330,6 +330,34 @@ pub(super) async fn purge_drops_bodies_keeps_dedupe(cx: Cx) -> CheckResult {
     Ok(())
 }
 
+/// A store may purge in batches (attend-diesel: 500 bodies per transaction); one call still
+/// drops every body older than the cut-off and counts each once.
+pub(super) async fn purge_takes_every_old_body_however_many(cx: Cx) -> CheckResult {
+    const OLD: i64 = 1_234;
+    let s = &*cx.store;
+    for i in 0..OLD {
+        s.insert_webhook(&webhook("acct", &format!("old-{i}"), i % 100))
+            .await
+            .ctx("insert old")?;
+    }
+    let young = s
+        .insert_webhook(&webhook("acct", "young", 100))
+        .await
+        .ctx("insert young")?
+        .id();
+    let purged = s.purge_webhook_bodies(t(100)).await.ctx("purge")?;
+    ensure_eq!(purged, OLD as u64, "every old body, each counted once");
+    let again = s.purge_webhook_bodies(t(100)).await.ctx("purge again")?;
+    ensure_eq!(again, 0, "nothing left to purge");
+    let row = s.get_webhook(young).await.ctx("get young")?;
+    ensure_eq!(
+        row.map(|w| w.body.is_some()),
+        Some(true),
+        "a delivery at the cut-off keeps its body"
+    );
+    Ok(())
+}
+
 pub(super) async fn concurrent_duplicates_store_one(cx: Cx) -> CheckResult {
     let store: Arc<dyn Store> = Arc::clone(&cx.store);
     let results = race(cx.caps.concurrency, |i| {

@@ -676,29 +676,11 @@ impl JobQueue for DieselStore {
 
 #[cfg(test)]
 mod tests {
-    use diesel::prelude::*;
-    use diesel::sql_types::Text;
-
     use super::{
         DEAD, DONE, IS_FINISHED, IS_READY, IS_UNFINISHED, LeaseCheck, READY, RUNNING,
         sqlite_claim_sql,
     };
-    use crate::{DieselStore, Options};
-
-    #[derive(QueryableByName)]
-    struct PlanRow {
-        #[diesel(sql_type = Text)]
-        detail: String,
-    }
-
-    /// The lines of SQLite's `EXPLAIN QUERY PLAN` for `sql`.
-    async fn plan_of(store: &DieselStore, sql: String) -> Vec<String> {
-        let rows: Vec<PlanRow> = store
-            .with_conn(move |c| diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(c))
-            .await
-            .unwrap();
-        rows.into_iter().map(|r| r.detail).collect()
-    }
+    use crate::store::planner::Planner;
 
     #[test]
     fn written_out_states_are_the_encoded_ones() {
@@ -729,10 +711,8 @@ mod tests {
     /// longer implied theirs, SQLite would scan the whole table at every claim.
     #[tokio::test]
     async fn the_sqlite_claim_reads_the_partial_indexes() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("plan.sqlite").display());
-        let store = DieselStore::connect(&url, Options::new()).await.unwrap();
-        let plan = plan_of(&store, sqlite_claim_sql(16, true)).await;
+        let planner = Planner::new().await;
+        let plan = planner.plan(sqlite_claim_sql(16, true)).await;
         for index in ["attend_jobs_ready_idx", "attend_jobs_lease_idx"] {
             assert!(
                 plan.iter().any(|d| d.contains(index)),
@@ -744,7 +724,7 @@ mod tests {
             "a full scan: {plan:#?}"
         );
         // Between lease checks: the ready range alone.
-        let plan = plan_of(&store, sqlite_claim_sql(16, false)).await;
+        let plan = planner.plan(sqlite_claim_sql(16, false)).await;
         assert!(
             plan.iter().any(|d| d.contains("attend_jobs_ready_idx")),
             "{plan:#?}"

@@ -25,6 +25,8 @@ mod checkpoint;
 mod group;
 mod jobs;
 mod meetings;
+#[cfg(test)]
+mod planner;
 mod prepared;
 mod privacy;
 mod registrations;

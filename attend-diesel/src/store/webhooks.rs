@@ -521,36 +521,21 @@ fn bodies_before(cutoff: i64, batch: i64) -> _ {
 #[cfg(test)]
 mod tests {
     use attend_core::store::WebhookStatus;
-    use diesel::prelude::*;
-    use diesel::sql_types::Text;
 
     use super::{IS_WAITING, bodies_before};
     use crate::codec::Codec;
-    use crate::{DieselStore, Options};
-
-    #[derive(QueryableByName)]
-    struct PlanRow {
-        #[diesel(sql_type = Text)]
-        detail: String,
-    }
+    use crate::store::planner::Planner;
 
     /// The purge reads deliveries that still have a body from their partial index: if its
     /// WHERE no longer implied the index's, SQLite would walk every delivery ever purged
     /// again, at every sweep.
     #[tokio::test]
     async fn the_sqlite_purge_reads_only_deliveries_with_a_body() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("plan.sqlite").display());
-        let store = DieselStore::connect(&url, Options::new()).await.unwrap();
         let query =
             diesel::debug_query::<diesel::sqlite::Sqlite, _>(&bodies_before(0, 500)).to_string();
         // The statement without its bind list, each bind a literal.
         let sql = query.split(" -- binds:").next().unwrap().replace('?', "0");
-        let rows: Vec<PlanRow> = store
-            .with_conn(move |c| diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(c))
-            .await
-            .unwrap();
-        let plan: Vec<String> = rows.into_iter().map(|r| r.detail).collect();
+        let plan = Planner::new().await.plan(sql).await;
         assert!(
             plan.iter().any(|d| d.contains("attend_webhooks_body_idx")),
             "{query}: {plan:#?}"

@@ -208,6 +208,20 @@ mod tests {
     }
 
     #[test]
+    fn the_stream_is_stamped_in_arrival_order() {
+        let f = factory();
+        let stamp = |n: u64| {
+            let event: serde_json::Value = serde_json::from_str(&f.nth(n)).unwrap();
+            event["event_ts"].as_i64().unwrap()
+        };
+        let start = f.start.timestamp_millis();
+        // Across a wrap of the replayed join times (3,000 connections, 6,000 events).
+        for n in [0, 1, 2, 5_999, 6_000, 6_001] {
+            assert_eq!(stamp(n), start + n as i64, "event {n}");
+        }
+    }
+
+    #[test]
     fn signature_matches_zoom_scheme() {
         let s = signature("secret", "1700000000", b"{}");
         assert!(s.starts_with("v0=") && s.len() == 67, "{s}");

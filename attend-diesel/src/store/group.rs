@@ -16,8 +16,10 @@
 //! writes (participant events, deliveries marked processed, jobs marked done), which would
 //! otherwise be three transactions per batch. The deliveries of a group are inserted together
 //! with **one processing job for all of them** (`process_webhooks`, when the job template has
-//! a group form: see `WebhookJob::for_webhooks`) instead of one each, and on PostgreSQL in a
-//! few multi-row statements (every statement there is a round trip).
+//! a group form: see `WebhookJob::for_webhooks`) instead of one each. On PostgreSQL, where
+//! every statement is a round trip, a group's deliveries and their jobs are one statement of
+//! fixed text (`pg_deliveries`), and a group of only deliveries (the receiver's usual group)
+//! runs it without `BEGIN` and `COMMIT`: one round trip for the whole group.
 //!
 //! * If any operation fails, or the group's transaction itself does (commit error, lost
 //!   connection), the whole group is rolled back and every caller runs its operation again on
@@ -54,6 +56,7 @@ use attend_core::store::{Entity, WebhookInsert};
 use tokio::sync::oneshot;
 
 use super::DieselStore;
+use super::pg_deliveries::IdReserve;
 use super::webhooks::{PendingDelivery, insert_deliveries};
 use crate::connection::AnyConnection;
 use crate::error::DieselStoreError;
@@ -79,6 +82,8 @@ pub(crate) struct GroupCommit {
     request: Mutex<State>,
     /// The background lane's queue; `None`: background writes join the request queue.
     background: Option<Mutex<State>>,
+    /// Delivery ids taken ahead for PostgreSQL's one-statement group insert.
+    delivery_ids: IdReserve,
 }
 
 impl GroupCommit {
@@ -88,6 +93,7 @@ impl GroupCommit {
         Self {
             request: Mutex::default(),
             background: None,
+            delivery_ids: IdReserve::default(),
         }
     }
 
@@ -105,6 +111,7 @@ impl GroupCommit {
         Self {
             request: Mutex::default(),
             background: Some(Mutex::default()),
+            delivery_ids: IdReserve::default(),
         }
     }
 
@@ -163,11 +170,15 @@ type DeliverySlot<'a> = (
 /// each. They are in lock-key order among themselves; every process applies deliveries before
 /// the other members, and the others write other rows (events, existing deliveries' marks,
 /// jobs by id), so the lock order stays the same everywhere.
-fn apply_group(group: &mut [Box<dyn Member>], conn: &mut AnyConnection) -> bool {
+fn apply_group(
+    group: &mut [Box<dyn Member>],
+    conn: &mut AnyConnection,
+    reserve: &IdReserve,
+) -> bool {
     let mut slots: Vec<DeliverySlot<'_>> = group.iter_mut().filter_map(|m| m.delivery()).collect();
     if slots.len() > 1 {
         let many: Vec<&PendingDelivery> = slots.iter().map(|(d, _)| *d).collect();
-        match insert_deliveries(conn, &many) {
+        match insert_deliveries(conn, &many, reserve) {
             Ok(outcomes) => {
                 for ((_, slot), outcome) in slots.iter_mut().zip(outcomes) {
                     **slot = Some(Ok(outcome));
@@ -513,11 +524,44 @@ impl DieselStore {
                 }
                 continue;
             }
+            if matches!(*conn, AnyConnection::Postgresql(_))
+                && group.len() > 1
+                && group.iter_mut().all(|m| m.delivery().is_some())
+            {
+                // Only deliveries: one statement stores them all with their jobs
+                // (`insert_deliveries`), atomic and committed by itself, so no BEGIN/COMMIT.
+                // If it failed it wrote nothing, and the members run alone; if only a lookup
+                // of an already-stored delivery after it failed, running alone finds each
+                // member stored (a duplicate, which the receiver acknowledges all the same).
+                let mut slots: Vec<DeliverySlot<'_>> =
+                    group.iter_mut().filter_map(|m| m.delivery()).collect();
+                let many: Vec<&PendingDelivery> = slots.iter().map(|(d, _)| *d).collect();
+                match insert_deliveries(&mut conn, &many, &self.inner.group.delivery_ids) {
+                    Ok(outcomes) => {
+                        for ((_, slot), outcome) in slots.iter_mut().zip(outcomes) {
+                            **slot = Some(Ok(outcome));
+                        }
+                        // Each member takes its outcome from its slot.
+                        for mut member in group {
+                            member.apply(&mut conn);
+                            member.committed();
+                        }
+                    }
+                    Err(err) => {
+                        crate::pool::flag_if_lost(&mut conn, &err);
+                        tracing::debug!(error = %err, members = group.len(), "deliveries inserted together failed; members run alone");
+                        for member in group {
+                            member.unfinished(Unfinished::RunAlone);
+                        }
+                    }
+                }
+                continue;
+            }
             // A failing member only needs to roll the group back (it gets its own answer when
             // it runs alone): the marker error returned below does that and is not shown.
             let mut member_failed = false;
             let result = self.write_now(&mut conn, |c| {
-                member_failed = !apply_group(&mut group, c);
+                member_failed = !apply_group(&mut group, c, &self.inner.group.delivery_ids);
                 if member_failed {
                     Err(DieselStoreError::conflict(
                         Entity::Job,

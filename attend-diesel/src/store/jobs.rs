@@ -171,6 +171,23 @@ pub(super) fn new_job_row(job: &NewJob, now: DateTime<Utc>) -> Result<NewJobRow,
     })
 }
 
+impl NewJobRow {
+    /// Appends this row to the column arrays of a PostgreSQL group insert, naming the
+    /// deliveries `named` (comma-separated ids).
+    pub(super) fn push_into(&self, cols: &mut super::pg_deliveries::JobColumns, named: String) {
+        cols.kind.push(self.kind.clone());
+        cols.payload.push(self.payload.clone());
+        cols.dedupe_key.push(self.dedupe_key.clone());
+        cols.state.push(self.state.clone());
+        cols.attempts.push(self.attempts);
+        cols.max_attempts.push(self.max_attempts);
+        cols.run_at.push(self.run_at);
+        cols.created_at.push(self.created_at);
+        cols.updated_at.push(self.updated_at);
+        cols.named.push(named);
+    }
+}
+
 /// `JobQueue::enqueue_job` inside the caller's write transaction.
 pub(super) fn enqueue_tx(
     conn: &mut AnyConnection,

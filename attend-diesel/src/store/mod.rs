@@ -25,6 +25,7 @@ mod checkpoint;
 mod group;
 mod jobs;
 mod meetings;
+mod pg_deliveries;
 #[cfg(test)]
 mod planner;
 mod prepared;

@@ -13,6 +13,7 @@ use diesel::sql_types::Bool;
 
 use super::group::{Lane, refusal_as_answer};
 use super::jobs::{NewJobRow, enqueue_tx, new_job_row};
+use super::pg_deliveries::{DeliveryColumns, IdReserve, InsertGroup, JobColumns};
 use super::prepared::kept_list;
 use super::{DieselStore, ID_CHUNK, per_backend};
 use crate::codec::{Codec, decode_body, encode_body, micros, opt_time, time};
@@ -173,8 +174,8 @@ impl PendingDelivery {
     }
 }
 
-/// [`PendingDelivery::insert_one`] for the deliveries of one group transaction (in lock-key
-/// order), with their jobs grouped: the new, parseable deliveries whose templates
+/// [`PendingDelivery::insert_one`] for the deliveries of one group (in lock-key order), with
+/// their jobs grouped: the new, parseable deliveries whose templates
 /// [group with](WebhookJob::groups_with) each other get one job naming them all
 /// ([`WebhookJob::for_webhooks`], with the earliest `run_at` among theirs), the others one job
 /// each. Under load that is one job row per group commit instead of one per delivery: the
@@ -185,45 +186,35 @@ impl PendingDelivery {
 /// twice is `Inserted` once and then `Duplicate` of it. A job whose dedupe key an unfinished
 /// job holds is not added, as `enqueue_tx` decides.
 ///
-/// On PostgreSQL, where every statement is a round trip, this is a few statements whatever
-/// the number of deliveries: one multi-row insert of the deliveries (`ON CONFLICT DO NOTHING
-/// RETURNING`), one lookup per delivery that was already stored (rare: a redelivery), and one
-/// multi-row insert of the jobs. SQLite runs in process, where a statement costs no round
-/// trip: one insert per delivery and per job.
+/// On PostgreSQL, where every statement is a round trip, this is one statement of fixed text
+/// for the deliveries and their jobs ([`pg_deliveries`](super::pg_deliveries), with ids
+/// reserved ahead from `reserve`), plus one lookup per delivery that was already stored
+/// (rare: a redelivery). Being one statement, it needs no transaction of its own. SQLite runs
+/// in process, where a statement costs no round trip: one insert per delivery and per job.
 pub(super) fn insert_deliveries(
     conn: &mut AnyConnection,
     many: &[&PendingDelivery],
+    reserve: &IdReserve,
 ) -> Result<Vec<WebhookInsert>, DieselStoreError> {
-    let outcomes = match conn {
-        AnyConnection::Postgresql(pg) => insert_rows_together(pg, many)?,
-        AnyConnection::Sqlite(_) => many
-            .iter()
-            .map(|d| insert_tx(conn, &d.row))
-            .collect::<Result<Vec<_>, _>>()?,
-    };
-    let jobs = group_jobs(many, &outcomes)?;
     if let AnyConnection::Postgresql(pg) = conn {
-        // The partial unique index on unfinished jobs' dedupe keys decides, as for one enqueue.
-        if !jobs.is_empty() {
-            diesel::insert_into(crate::schema::attend_jobs::table)
-                .values(&jobs)
-                .on_conflict_do_nothing()
-                .execute(pg)?;
-        }
-    } else {
-        for job in &jobs {
-            enqueue_tx(conn, job)?;
-        }
+        return insert_group_pg(pg, many, reserve);
+    }
+    let outcomes = many
+        .iter()
+        .map(|d| insert_tx(conn, &d.row))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (job, _) in group_jobs(many, &outcomes)? {
+        enqueue_tx(conn, &job)?;
     }
     Ok(outcomes)
 }
 
 /// The job rows for a group's deliveries, given what storing each gave (see
-/// [`insert_deliveries`]).
+/// [`insert_deliveries`]), each with the ids of the deliveries it names.
 fn group_jobs(
     many: &[&PendingDelivery],
     outcomes: &[WebhookInsert],
-) -> Result<Vec<NewJobRow>, DieselStoreError> {
+) -> Result<Vec<(NewJobRow, Vec<i64>)>, DieselStoreError> {
     // Each bucket: the delivery whose template makes the group's job (the earliest `run_at`),
     // and the new deliveries it names, in the order they were stored.
     let mut buckets: Vec<(&PendingDelivery, Vec<WebhookId>)> = Vec::new();
@@ -247,57 +238,102 @@ fn group_jobs(
             None => buckets.push((delivery, vec![id])),
         }
     }
-    let mut ordered: Vec<(i64, NewJobRow)> = Vec::new();
+    let mut ordered: Vec<(i64, NewJobRow, Vec<i64>)> = Vec::new();
     for (first, mut ids) in buckets {
         ids.sort_unstable();
         let lowest = ids.first().map_or(0, |id| id.0);
-        for job in first.job.for_webhooks(&ids) {
-            ordered.push((lowest, new_job_row(&job, first.now)?));
+        let jobs = first.job.for_webhooks(&ids);
+        // One job per delivery names its own; a group job names them all.
+        let one_each = jobs.len() == ids.len();
+        for (n, job) in jobs.iter().enumerate() {
+            let named = if one_each {
+                vec![ids[n].0]
+            } else {
+                ids.iter().map(|id| id.0).collect()
+            };
+            ordered.push((lowest, new_job_row(job, first.now)?, named));
         }
     }
     // Jobs in the order of the first delivery each names: a claim takes the oldest first.
-    ordered.sort_by_key(|(lowest, _)| *lowest);
-    Ok(ordered.into_iter().map(|(_, row)| row).collect())
+    ordered.sort_by_key(|(lowest, _, _)| *lowest);
+    Ok(ordered
+        .into_iter()
+        .map(|(_, row, named)| (row, named))
+        .collect())
 }
 
-/// The deliveries of a group in one multi-row insert on PostgreSQL, and the outcome of each.
-fn insert_rows_together(
+/// [`insert_deliveries`] on PostgreSQL: one [`InsertGroup`] statement.
+fn insert_group_pg(
     conn: &mut diesel::PgConnection,
     many: &[&PendingDelivery],
+    reserve: &IdReserve,
 ) -> Result<Vec<WebhookInsert>, DieselStoreError> {
-    use std::collections::HashMap;
-    // One statement: a group holds at most `MAX_GROUP` (256) members, so 7 parameters per
-    // row stay far below PostgreSQL's 65,535 (and so do the jobs' 9 per row, in
-    // `insert_deliveries`).
-    let rows: Vec<&NewWebhookRow> = many.iter().map(|d| &d.row).collect();
-    let inserted: Vec<(i64, String, String)> = diesel::insert_into(w::table)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .returning((w::id, w::account, w::dedupe_key))
-        .get_results(conn)?;
-    let mut new_ids: HashMap<(String, String), i64> = inserted
-        .into_iter()
-        .map(|(id, a, k)| ((a, k), id))
-        .collect();
+    use std::collections::hash_map::{Entry, HashMap};
+    let ids = reserve.take(conn, many.len())?;
+    // What storing each would give if none was stored before: the first delivery of a key is
+    // inserted under its reserved id, a later one in the group is its duplicate.
+    let mut first_of_key: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut expected = Vec::with_capacity(many.len());
+    let mut deliveries = DeliveryColumns::default();
+    for (delivery, &id) in many.iter().zip(&ids) {
+        let row = &delivery.row;
+        match first_of_key.entry((&row.account, &row.dedupe_key)) {
+            Entry::Occupied(first) => {
+                expected.push(WebhookInsert::Duplicate(WebhookId(*first.get())));
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(id);
+                expected.push(WebhookInsert::Inserted(WebhookId(id)));
+                deliveries.id.push(id);
+                deliveries.account.push(row.account.clone());
+                deliveries.dedupe_key.push(row.dedupe_key.clone());
+                deliveries.event_type.push(row.event_type.clone());
+                deliveries.received_at.push(row.received_at);
+                deliveries.body.push(row.body.clone());
+                deliveries.body_encoding.push(row.body_encoding.clone());
+                deliveries.status.push(row.status.clone());
+            }
+        }
+    }
+    let mut jobs = JobColumns::default();
+    for (row, named) in group_jobs(many, &expected)? {
+        let named: Vec<String> = named.iter().map(i64::to_string).collect();
+        row.push_into(&mut jobs, named.join(","));
+    }
+    let inserted: std::collections::HashSet<i64> = InsertGroup {
+        deliveries: &deliveries,
+        jobs: &jobs,
+    }
+    .load::<i64>(conn)?
+    .into_iter()
+    .collect();
+    // A key whose reserved id was not inserted was stored before: its existing id, looked up
+    // once per key.
+    let mut existing: HashMap<(&str, &str), i64> = HashMap::new();
     let mut outcomes = Vec::with_capacity(many.len());
-    for delivery in many {
+    for (delivery, expected) in many.iter().zip(expected) {
+        let reserved = expected.id().0;
+        if inserted.contains(&reserved) {
+            outcomes.push(expected);
+            continue;
+        }
         let key = (
-            delivery.row.account.clone(),
-            delivery.row.dedupe_key.clone(),
+            delivery.row.account.as_str(),
+            delivery.row.dedupe_key.as_str(),
         );
-        // `remove`: a second delivery of the same key in this group is its duplicate.
-        let outcome = match new_ids.remove(&key) {
-            Some(id) => WebhookInsert::Inserted(WebhookId(id)),
+        let id = match existing.get(&key) {
+            Some(&id) => id,
             None => {
-                let existing: i64 = w::table
-                    .filter(w::account.eq(&key.0))
-                    .filter(w::dedupe_key.eq(&key.1))
+                let id: i64 = w::table
+                    .filter(w::account.eq(key.0))
+                    .filter(w::dedupe_key.eq(key.1))
                     .select(w::id)
                     .get_result(conn)?;
-                WebhookInsert::Duplicate(WebhookId(existing))
+                existing.insert(key, id);
+                id
             }
         };
-        outcomes.push(outcome);
+        outcomes.push(WebhookInsert::Duplicate(WebhookId(id)));
     }
     Ok(outcomes)
 }

@@ -9,7 +9,7 @@ use attend_core::model::{
 };
 use attend_core::store::{
     AttendanceStore, JobId, JobQueue, MeetingRecord, MeetingStore, NewJob, NewWebhook,
-    RegistrationStore, ReportRow, StoredEvent, WebhookId, WebhookInbox, WebhookJob,
+    RegistrationStore, ReportRow, StoredEvent, WebhookId, WebhookInbox, WebhookInsert, WebhookJob,
 };
 use attend_diesel::DieselStore;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -453,6 +453,135 @@ async fn concurrent_deliveries_share_a_job_on_postgres() {
         return;
     };
     concurrent_deliveries_share_a_job(db.store.clone()).await;
+}
+
+/// Redeliveries among concurrent deliveries: each key sent twice at once, half of the keys
+/// stored before. Every key ends with one row; each call answers `Inserted` once per new key
+/// and `Duplicate` of that row otherwise; every new delivery is named by exactly one job, and
+/// no job names a delivery stored before (its work was queued then). A round of only
+/// redeliveries queues no job.
+async fn redeliveries_in_a_group_keep_one_row_and_queue_no_job(store: DieselStore) {
+    let job = webhook_job("process_webhook").with_group(|template, ids| NewJob {
+        payload: serde_json::json!({ "webhooks": ids.iter().map(|id| id.0).collect::<Vec<_>>() }),
+        ..template
+    });
+    let mut before = std::collections::BTreeMap::new();
+    for k in (0..32).filter(|k| k % 2 == 0) {
+        let key = format!("again-{k}");
+        let first = store
+            .insert_webhook_with_job(&delivery(&key, k), &job, t(0))
+            .await
+            .expect("stored before");
+        before.insert(key, first.id().0);
+    }
+    // The jobs of those first deliveries are out of the way.
+    let earlier = store
+        .claim_jobs("checker", 1_000, TimeDelta::seconds(30), t(0))
+        .await
+        .expect("claim the earlier jobs");
+    assert!(!earlier.is_empty());
+    let send_all = |keys: Vec<String>| {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, key) in keys.into_iter().enumerate() {
+            let (store, job) = (store.clone(), job.clone());
+            tasks.spawn(async move {
+                let insert = store
+                    .insert_webhook_with_job(&delivery(&key, i), &job, t(0))
+                    .await;
+                (key, insert.expect("stored"))
+            });
+        }
+        tasks
+    };
+    let mut tasks = send_all((0..64).map(|i| format!("again-{}", i % 32)).collect());
+    let mut answers: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+    while let Some(done) = tasks.join_next().await {
+        let (key, insert) = done.expect("task");
+        answers.entry(key).or_default().push(insert);
+    }
+    let mut new = BTreeSet::new();
+    for (key, got) in &answers {
+        let ids: BTreeSet<i64> = got.iter().map(|i| i.id().0).collect();
+        assert_eq!(ids.len(), 1, "{key}: one row for every call: {got:?}");
+        let inserted = got.iter().filter(|i| i.is_new()).count();
+        match before.get(key) {
+            Some(id) => {
+                assert_eq!(inserted, 0, "{key} was stored before: {got:?}");
+                assert!(ids.contains(id), "{key}: the earlier row: {got:?}");
+            }
+            None => {
+                assert_eq!(inserted, 1, "{key}: inserted once: {got:?}");
+                new.extend(ids);
+            }
+        }
+    }
+    assert_eq!(new.len(), 16);
+    let jobs = store
+        .claim_jobs("checker", 1_000, TimeDelta::seconds(30), t(0))
+        .await
+        .expect("claim");
+    let mut named = Vec::new();
+    for job in &jobs {
+        match (job.payload.get("webhook"), job.payload.get("webhooks")) {
+            (Some(id), None) => named.push(id.as_i64().expect("an id")),
+            (None, Some(ids)) => named.extend(
+                ids.as_array()
+                    .expect("a list")
+                    .iter()
+                    .map(|id| id.as_i64().expect("an id")),
+            ),
+            _ => panic!("a job naming no delivery: {job:?}"),
+        }
+    }
+    for id in &new {
+        let times = named.iter().filter(|n| *n == id).count();
+        assert_eq!(times, 1, "delivery {id} named {times} times: {jobs:?}");
+    }
+    for id in before.values() {
+        assert!(
+            !named.contains(id),
+            "a job names {id}, stored before: {jobs:?}"
+        );
+    }
+    // Whatever else a job names (an id reserved for a redelivery) is no delivery at all.
+    let others: Vec<WebhookId> = named
+        .iter()
+        .filter(|id| !new.contains(*id))
+        .map(|&id| WebhookId(id))
+        .collect();
+    let rows = store.get_webhooks(&others).await.expect("read");
+    assert!(rows.is_empty(), "jobs name other deliveries: {rows:?}");
+
+    let mut tasks = send_all(
+        before
+            .keys()
+            .cloned()
+            .chain(before.keys().cloned())
+            .collect(),
+    );
+    while let Some(done) = tasks.join_next().await {
+        let (key, insert) = done.expect("task");
+        assert_eq!(insert, WebhookInsert::Duplicate(WebhookId(before[&key])));
+    }
+    let jobs = store
+        .claim_jobs("checker", 1_000, TimeDelta::seconds(30), t(0))
+        .await
+        .expect("claim");
+    assert!(jobs.is_empty(), "redeliveries queued jobs: {jobs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redeliveries_in_a_group_keep_one_row_and_queue_no_job_on_a_sqlite_file() {
+    let db = common::sqlite_file().await;
+    redeliveries_in_a_group_keep_one_row_and_queue_no_job(db.store.clone()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redeliveries_in_a_group_keep_one_row_and_queue_no_job_on_postgres() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    redeliveries_in_a_group_keep_one_row_and_queue_no_job(db.store.clone()).await;
 }
 
 /// A reader that keeps an instance's events brings them up to date with

@@ -1,0 +1,1 @@
+ALTER SEQUENCE attend_webhooks_id_seq CACHE 1;

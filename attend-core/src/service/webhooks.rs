@@ -248,7 +248,7 @@ impl Attend {
     }
 
     /// Processes the deliveries of one `process_webhooks` job (a group commit's deliveries):
-    /// in batches of [`WEBHOOK_BATCH`](super::worker::WEBHOOK_BATCH)
+    /// in batches of the store's [`webhook_batch_size`](crate::store::WebhookInbox::webhook_batch_size)
     /// ([`process_webhook_batch`](Self::process_webhook_batch)), then what a batch leaves
     /// aside one by one; a batch that fails is processed one by one as a whole. A delivery
     /// that fails does not stop the others.
@@ -261,7 +261,8 @@ impl Attend {
         ids: &[WebhookId],
     ) -> Result<(), ServiceError> {
         let mut first_error = None;
-        for chunk in ids.chunks(super::worker::WEBHOOK_BATCH) {
+        let batch = super::worker::webhook_batch(&*self.inner.store);
+        for chunk in ids.chunks(batch) {
             let one_by_one = match self.process_webhook_batch(chunk).await {
                 Ok(outcome) => outcome.one_by_one,
                 Err(err) => {

@@ -24,11 +24,17 @@ enum Record {
     },
 }
 
-/// The most deliveries processed together as one batch ([`Attend::process_webhook_batch`]).
-/// A claim's webhook jobs are split into batches of at most this many deliveries, each run as
-/// one task; a larger `process_webhooks` job's deliveries are processed in batches of this
-/// many, one after the other.
-pub(super) const WEBHOOK_BATCH: usize = 16;
+/// The most deliveries processed together as one batch ([`Attend::process_webhook_batch`]):
+/// the store's [`webhook_batch_size`](crate::store::WebhookInbox::webhook_batch_size), within
+/// 1..=256. A claim's webhook jobs are split into batches of at most this many deliveries,
+/// each run as one task; a larger `process_webhooks` job's deliveries are processed in
+/// batches of this many, one after the other.
+pub(super) fn webhook_batch(store: &dyn crate::store::Store) -> usize {
+    store.webhook_batch_size().clamp(1, 256)
+}
+
+/// The worker's capacity, in deliveries, while the receiver is busy (see [`worker_capacity`]).
+const BURST_CAPACITY: usize = 16;
 
 /// One task's share of a claim.
 enum Work {
@@ -36,15 +42,15 @@ enum Work {
     /// names, 1 for any other job.
     One(StoredJob, usize),
     /// Webhook jobs (`process_webhook`, or `process_webhooks` naming at most
-    /// [`WEBHOOK_BATCH`] deliveries), each with the deliveries it names, processed together.
+    /// one batch of deliveries), each with the deliveries it names, processed together.
     Webhooks(Vec<(StoredJob, Vec<WebhookId>)>),
 }
 
 impl Work {
-    /// Splits claimed jobs into tasks: webhook jobs in batches of up to [`WEBHOOK_BATCH`]
-    /// deliveries (a job's deliveries never split between batches), a `process_webhooks` job
-    /// naming more than that alone, every other job alone.
-    fn split(jobs: Vec<StoredJob>) -> Vec<Work> {
+    /// Splits claimed jobs into tasks: webhook jobs in batches of up to `batch_size` deliveries (a
+    /// job's deliveries never split between batches), a `process_webhooks` job naming more
+    /// than that alone, every other job alone.
+    fn split(jobs: Vec<StoredJob>, batch_size: usize) -> Vec<Work> {
         let mut work = Vec::new();
         let mut batch: Vec<(StoredJob, Vec<WebhookId>)> = Vec::new();
         let mut in_batch = 0usize;
@@ -62,9 +68,7 @@ impl Work {
         for job in jobs {
             let ids = match Job::from_payload(&job.payload) {
                 Ok(Job::ProcessWebhook { webhook }) => vec![webhook],
-                Ok(Job::ProcessWebhooks { webhooks }) if webhooks.len() <= WEBHOOK_BATCH => {
-                    webhooks
-                }
+                Ok(Job::ProcessWebhooks { webhooks }) if webhooks.len() <= batch_size => webhooks,
                 Ok(Job::ProcessWebhooks { webhooks }) => {
                     work.push(Work::One(job, webhooks.len()));
                     continue;
@@ -74,7 +78,7 @@ impl Work {
                     continue;
                 }
             };
-            if in_batch + ids.len() > WEBHOOK_BATCH {
+            if in_batch + ids.len() > batch_size {
                 close(&mut batch, &mut work);
                 in_batch = 0;
             }
@@ -103,12 +107,13 @@ impl Work {
     }
 }
 
-/// The worker's capacity now (see [`Work::weight`]): `batch`, or at most one batch of
-/// deliveries ([`WEBHOOK_BATCH`]) while at least `yield_at` deliveries wait for their commit
-/// (`yield_at` 0: never). Acknowledgements come first during a burst; processing goes on.
+/// The worker's capacity now (see [`Work::weight`]): `batch`, or at most [`BURST_CAPACITY`]
+/// deliveries while at least `yield_at` deliveries wait for their commit (`yield_at` 0:
+/// never). Acknowledgements come first during a burst; processing goes on (a task is claimed
+/// whenever nothing is in flight, whatever its weight).
 fn worker_capacity(batch: usize, yield_at: usize, ingesting: usize) -> usize {
     if yield_at > 0 && ingesting >= yield_at {
-        batch.min(WEBHOOK_BATCH)
+        batch.min(BURST_CAPACITY)
     } else {
         batch
     }
@@ -213,7 +218,7 @@ impl Attend {
                             next_claim = tokio::time::Instant::now() + gather;
                         }
                         let mut weight = 0;
-                        for work in Work::split(jobs) {
+                        for work in Work::split(jobs, webhook_batch(&*self.inner.store)) {
                             let this = self.clone();
                             let worker = worker.clone();
                             let ids = work.job_ids();
@@ -289,7 +294,7 @@ impl Attend {
             if jobs.is_empty() {
                 return Ok(report);
             }
-            for work in Work::split(jobs) {
+            for work in Work::split(jobs, webhook_batch(&*self.inner.store)) {
                 report.add(self.run_work(work, &worker).await);
             }
         }
@@ -663,7 +668,7 @@ impl Attend {
 
 #[cfg(test)]
 mod tests {
-    use super::{WEBHOOK_BATCH, Work, worker_capacity};
+    use super::{BURST_CAPACITY, Work, worker_capacity};
     use crate::store::{Job as StoredJob, JobId, JobState};
 
     fn job(id: i64, payload: serde_json::Value) -> StoredJob {
@@ -712,15 +717,18 @@ mod tests {
             9,
             serde_json::json!({ "job": "finalize", "instance": "abc" }),
         );
-        let work = Work::split(vec![
-            group(1, 0..6),
-            single(2),
-            group(3, 10..20),
-            other,
-            group(4, 100..117),
-            single(5),
-            group(6, 30..33),
-        ]);
+        let work = Work::split(
+            vec![
+                group(1, 0..6),
+                single(2),
+                group(3, 10..20),
+                other,
+                group(4, 100..117),
+                single(5),
+                group(6, 30..33),
+            ],
+            16,
+        );
         assert_eq!(
             tasks(&work),
             vec![
@@ -732,9 +740,21 @@ mod tests {
                 (vec![3, 5, 6], 14),
             ]
         );
+        // Larger batches (a store that asks for them): fewer tasks, jobs still whole.
+        let work = Work::split(
+            vec![
+                group(1, 0..6),
+                single(2),
+                group(3, 10..20),
+                group(4, 100..170),
+                group(6, 30..33),
+            ],
+            64,
+        );
+        assert_eq!(tasks(&work), vec![(vec![4], 70), (vec![1, 2, 3, 6], 20)]);
         // A batch of one job runs it alone.
         assert_eq!(
-            tasks(&Work::split(vec![group(7, 0..3)])),
+            tasks(&Work::split(vec![group(7, 0..3)], 16)),
             vec![(vec![7], 3)]
         );
     }
@@ -745,8 +765,8 @@ mod tests {
         assert_eq!(worker_capacity(64, 16, 0), 64);
         assert_eq!(worker_capacity(64, 16, 15), 64);
         // A burst: one batch at a time, never nothing.
-        assert_eq!(worker_capacity(64, 16, 16), WEBHOOK_BATCH);
-        assert_eq!(worker_capacity(64, 16, 10_000), WEBHOOK_BATCH);
+        assert_eq!(worker_capacity(64, 16, 16), BURST_CAPACITY);
+        assert_eq!(worker_capacity(64, 16, 10_000), BURST_CAPACITY);
         // A capacity already below one batch stays as configured.
         assert_eq!(worker_capacity(4, 16, 100), 4);
         // 0: never yields.

@@ -149,6 +149,10 @@ impl<T: WebhookInbox + ?Sized> WebhookInbox for Arc<T> {
     async fn purge_webhook_bodies(&self, older_than: DateTime<Utc>) -> StoreResult<u64> {
         (**self).purge_webhook_bodies(older_than).await
     }
+
+    fn webhook_batch_size(&self) -> usize {
+        (**self).webhook_batch_size()
+    }
 }
 
 #[async_trait]

@@ -198,7 +198,8 @@ pub use self::registrations::{
     FailureReason, RegistrationCounts, RegistrationRecord, RegistrationStore,
 };
 pub use self::webhooks::{
-    NewWebhook, RawWebhook, WebhookId, WebhookInbox, WebhookInsert, WebhookJob, WebhookStatus,
+    DEFAULT_WEBHOOK_BATCH, NewWebhook, RawWebhook, WebhookId, WebhookInbox, WebhookInsert,
+    WebhookJob, WebhookStatus,
 };
 
 /// Everything attend stores: the six storage traits in one.

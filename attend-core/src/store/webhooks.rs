@@ -233,6 +233,9 @@ impl WebhookJob {
     }
 }
 
+/// [`WebhookInbox::webhook_batch_size`] unless a store says otherwise.
+pub const DEFAULT_WEBHOOK_BATCH: usize = 16;
+
 /// The durable inbox of verified webhook deliveries.
 ///
 /// The HTTP receiver acknowledges Zoom only after
@@ -361,4 +364,14 @@ pub trait WebhookInbox: Send + Sync {
     /// their own transactions rather than hold every other writer for the whole purge (a
     /// batch committed before a failure stays dropped; the next call takes the rest).
     async fn purge_webhook_bodies(&self, older_than: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// How many deliveries the worker should process together: one read of them, one insert
+    /// of their participant events, one "processed" mark per batch. A hint, clamped to
+    /// 1..=256 by the worker; the default, 16, suits a store that serializes writers (a
+    /// larger batch holds every other writer, acknowledgements included, for longer). A store
+    /// where each statement is a round trip and writers run side by side gains from larger
+    /// batches (fewer statements per delivery).
+    fn webhook_batch_size(&self) -> usize {
+        DEFAULT_WEBHOOK_BATCH
+    }
 }

@@ -515,7 +515,7 @@ impl JobQueue for DieselStore {
                             j::locked_until.eq(None::<i64>),
                             j::updated_at.eq(now),
                         ));
-                        // Kept prepared for the worker's batches (16 at a time).
+                        // Kept prepared on SQLite for the worker's batches (16 at a time there).
                         let ids: Vec<i64> = per_backend!(&mut *conn, |c| kept_list(
                             update.returning(j::id),
                             chunk.len()

@@ -165,7 +165,7 @@ type DeliverySlot<'a> = (
 /// Applies every member of a group inside its transaction; `false` as soon as one fails.
 ///
 /// The receiver's deliveries go first and together ([`insert_deliveries`]): on PostgreSQL, where
-/// every statement is a round trip, in a few statements for the whole group instead of two per
+/// every statement is a round trip, in one statement for the whole group instead of two per
 /// delivery; on both, with one processing job for the group's new deliveries instead of one
 /// each. They are in lock-key order among themselves; every process applies deliveries before
 /// the other members, and the others write other rows (events, existing deliveries' marks,

@@ -175,22 +175,30 @@ fn apply_group(
     conn: &mut AnyConnection,
     reserve: &IdReserve,
 ) -> bool {
+    if let Err(err) = insert_group_deliveries(group, conn, reserve) {
+        tracing::debug!(error = %err, "deliveries inserted together failed");
+        return false;
+    }
+    group.iter_mut().all(|member| member.apply(conn))
+}
+
+/// Inserts the group's deliveries together ([`insert_deliveries`]) and leaves each one's
+/// outcome in its member, which [`Member::apply`] then hands on; nothing to do for fewer than
+/// two (a lone delivery is applied by its member).
+fn insert_group_deliveries(
+    group: &mut [Box<dyn Member>],
+    conn: &mut AnyConnection,
+    reserve: &IdReserve,
+) -> Result<(), DieselStoreError> {
     let mut slots: Vec<DeliverySlot<'_>> = group.iter_mut().filter_map(|m| m.delivery()).collect();
     if slots.len() > 1 {
         let many: Vec<&PendingDelivery> = slots.iter().map(|(d, _)| *d).collect();
-        match insert_deliveries(conn, &many, reserve) {
-            Ok(outcomes) => {
-                for ((_, slot), outcome) in slots.iter_mut().zip(outcomes) {
-                    **slot = Some(Ok(outcome));
-                }
-            }
-            Err(err) => {
-                tracing::debug!(error = %err, "deliveries inserted together failed");
-                return false;
-            }
+        let outcomes = insert_deliveries(conn, &many, reserve)?;
+        for ((_, slot), outcome) in slots.iter_mut().zip(outcomes) {
+            **slot = Some(Ok(outcome));
         }
     }
-    group.iter_mut().all(|member| member.apply(conn))
+    Ok(())
 }
 
 /// A grouped operation's result, split the way its group needs it (see the module docs): a
@@ -478,6 +486,7 @@ impl DieselStore {
             }
         }
         let _guard = Abdicate(self, lane);
+        let reserve = &self.inner.group.delivery_ids;
         loop {
             let mut group: Vec<Box<dyn Member>> = {
                 let mut state = self.group_state(lane);
@@ -533,16 +542,10 @@ impl DieselStore {
                 // If it failed it wrote nothing, and the members run alone; if only a lookup
                 // of an already-stored delivery after it failed, running alone finds each
                 // member stored (a duplicate, which the receiver acknowledges all the same).
-                let mut slots: Vec<DeliverySlot<'_>> =
-                    group.iter_mut().filter_map(|m| m.delivery()).collect();
-                let many: Vec<&PendingDelivery> = slots.iter().map(|(d, _)| *d).collect();
-                match insert_deliveries(&mut conn, &many, &self.inner.group.delivery_ids) {
-                    Ok(outcomes) => {
-                        for ((_, slot), outcome) in slots.iter_mut().zip(outcomes) {
-                            **slot = Some(Ok(outcome));
-                        }
-                        // Each member takes its outcome from its slot.
+                match insert_group_deliveries(&mut group, &mut conn, reserve) {
+                    Ok(()) => {
                         for mut member in group {
+                            // Takes its outcome, left by the insert.
                             member.apply(&mut conn);
                             member.committed();
                         }
@@ -561,7 +564,7 @@ impl DieselStore {
             // it runs alone): the marker error returned below does that and is not shown.
             let mut member_failed = false;
             let result = self.write_now(&mut conn, |c| {
-                member_failed = !apply_group(&mut group, c, &self.inner.group.delivery_ids);
+                member_failed = !apply_group(&mut group, c, reserve);
                 if member_failed {
                     Err(DieselStoreError::conflict(
                         Entity::Job,

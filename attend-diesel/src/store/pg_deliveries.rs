@@ -118,6 +118,17 @@ impl Query for InsertGroup<'_> {
 
 impl RunQueryDsl<PgConnection> for InsertGroup<'_> {}
 
+/// Binds each `type => value` in turn, separated by `", "`: the arguments of an `unnest(…)`.
+macro_rules! bind_list {
+    ($out:ident; $first_ty:ty => $first:expr $(, $ty:ty => $value:expr)* $(,)?) => {
+        $out.push_bind_param::<$first_ty, _>($first)?;
+        $(
+            $out.push_sql(", ");
+            $out.push_bind_param::<$ty, _>($value)?;
+        )*
+    };
+}
+
 impl QueryFragment<Pg> for InsertGroup<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let d = self.deliveries;
@@ -127,21 +138,16 @@ impl QueryFragment<Pg> for InsertGroup<'_> {
              (id, account, dedupe_key, event_type, received_at, body, body_encoding, status) \
              SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<BigInt>, _>(&d.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&d.account)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&d.dedupe_key)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&d.event_type)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&d.received_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&d.body)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&d.body_encoding)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&d.status)?;
+        bind_list!(out;
+            Array<BigInt> => &d.id,
+            Array<Text> => &d.account,
+            Array<Text> => &d.dedupe_key,
+            Array<Text> => &d.event_type,
+            Array<BigInt> => &d.received_at,
+            Array<Nullable<Text>> => &d.body,
+            Array<Nullable<Text>> => &d.body_encoding,
+            Array<Text> => &d.status,
+        );
         out.push_sql(
             ") ON CONFLICT DO NOTHING RETURNING id), \
              j AS (INSERT INTO attend_jobs \
@@ -150,25 +156,18 @@ impl QueryFragment<Pg> for InsertGroup<'_> {
              SELECT n.kind, n.payload, n.dedupe_key, n.state, n.attempts, n.max_attempts, \
              n.run_at, n.created_at, n.updated_at FROM unnest(",
         );
-        out.push_bind_param::<Array<Text>, _>(&j.kind)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&j.payload)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&j.dedupe_key)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&j.state)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&j.attempts)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&j.max_attempts)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&j.run_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&j.created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&j.updated_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&j.named)?;
+        bind_list!(out;
+            Array<Text> => &j.kind,
+            Array<Text> => &j.payload,
+            Array<Nullable<Text>> => &j.dedupe_key,
+            Array<Text> => &j.state,
+            Array<BigInt> => &j.attempts,
+            Array<BigInt> => &j.max_attempts,
+            Array<BigInt> => &j.run_at,
+            Array<BigInt> => &j.created_at,
+            Array<BigInt> => &j.updated_at,
+            Array<Text> => &j.named,
+        );
         out.push_sql(
             ") AS n (kind, payload, dedupe_key, state, attempts, max_attempts, run_at, \
              created_at, updated_at, named) \

@@ -91,6 +91,21 @@ fn mark(
     Ok(())
 }
 
+impl NewWebhookRow {
+    /// Appends this row, under the reserved `id`, to the column arrays of a PostgreSQL group
+    /// insert (as `NewJobRow::push_into` does for jobs).
+    fn push_into(&self, cols: &mut DeliveryColumns, id: i64) {
+        cols.id.push(id);
+        cols.account.push(self.account.clone());
+        cols.dedupe_key.push(self.dedupe_key.clone());
+        cols.event_type.push(self.event_type.clone());
+        cols.received_at.push(self.received_at);
+        cols.body.push(self.body.clone());
+        cols.body_encoding.push(self.body_encoding.clone());
+        cols.status.push(self.status.clone());
+    }
+}
+
 /// The row of a new delivery.
 fn new_webhook_row(webhook: &NewWebhook) -> NewWebhookRow {
     let (body, encoding) = encode_body(&webhook.body);
@@ -284,14 +299,7 @@ fn insert_group_pg(
             Entry::Vacant(slot) => {
                 slot.insert(id);
                 expected.push(WebhookInsert::Inserted(WebhookId(id)));
-                deliveries.id.push(id);
-                deliveries.account.push(row.account.clone());
-                deliveries.dedupe_key.push(row.dedupe_key.clone());
-                deliveries.event_type.push(row.event_type.clone());
-                deliveries.received_at.push(row.received_at);
-                deliveries.body.push(row.body.clone());
-                deliveries.body_encoding.push(row.body_encoding.clone());
-                deliveries.status.push(row.status.clone());
+                row.push_into(&mut deliveries, id);
             }
         }
     }
@@ -428,8 +436,8 @@ impl WebhookInbox for DieselStore {
                 move |conn| {
                     let mut marked = 0;
                     for chunk in ids.chunks(ID_CHUNK) {
-                        // Kept prepared on SQLite for the worker's batches (16 at a time there); with `RETURNING`,
-                        // as keeping needs, the marked ids are counted.
+                        // Kept prepared on SQLite for the worker's batches (16 at a time there);
+                        // with `RETURNING`, as keeping needs, the marked ids are counted.
                         let update = diesel::update(w::table.filter(w::id.eq_any(chunk))).set((
                             w::status.eq(WebhookStatus::Processed.encode()),
                             w::processed_at.eq(Some(now)),
@@ -555,8 +563,9 @@ impl WebhookInbox for DieselStore {
 /// How many bodies one purge transaction drops at most.
 const PURGE_BATCH: i64 = 500;
 
-/// The ids of the oldest `batch` deliveries received before `cutoff` that still have a body. The condition implies that of the partial index `attend_webhooks_body_idx`, which
-/// holds only deliveries with a body, so a purged delivery is never read again.
+/// The ids of the oldest `batch` deliveries received before `cutoff` that still have a body.
+/// The condition implies that of the partial index `attend_webhooks_body_idx`, which holds
+/// only deliveries with a body, so a purged delivery is never read again.
 #[diesel::dsl::auto_type]
 fn bodies_before(cutoff: i64, batch: i64) -> _ {
     w::table

@@ -8,7 +8,7 @@ use attend_core::model::{
     ParticipantAction, ParticipantEvent, Policy, UserId, ZoomMeetingId,
 };
 use attend_core::store::{
-    AttendanceStore, JobId, JobQueue, MeetingRecord, MeetingStore, NewJob, NewWebhook,
+    AttendanceStore, Job, JobId, JobQueue, MeetingRecord, MeetingStore, NewJob, NewWebhook,
     RegistrationStore, ReportRow, StoredEvent, WebhookId, WebhookInbox, WebhookInsert, WebhookJob,
 };
 use attend_diesel::DieselStore;
@@ -280,6 +280,29 @@ fn webhook_job(kind: &str) -> WebhookJob {
     WebhookJob::new(NewJob::new(kind, serde_json::Value::Null, t(0)), bind)
 }
 
+/// [`webhook_job`] with a group form: deliveries stored together share one job naming them
+/// all (`{"webhooks": [ids]}`).
+fn group_webhook_job() -> WebhookJob {
+    fn many(template: NewJob, ids: &[WebhookId]) -> NewJob {
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        NewJob {
+            payload: serde_json::json!({ "webhooks": ids }),
+            ..template
+        }
+    }
+    webhook_job("process_webhook").with_group(many)
+}
+
+/// The deliveries a job of [`webhook_job`] or [`group_webhook_job`] names.
+fn named_by(job: &Job) -> Vec<i64> {
+    let as_id = |id: &serde_json::Value| id.as_i64().expect("an id");
+    match (job.payload.get("webhook"), job.payload.get("webhooks")) {
+        (Some(id), None) => vec![as_id(id)],
+        (None, Some(ids)) => ids.as_array().expect("a list").iter().map(as_id).collect(),
+        _ => panic!("a job naming no delivery: {job:?}"),
+    }
+}
+
 /// A parseable delivery of account `acct` under `dedupe_key`, received at `t(i)`.
 fn delivery(dedupe_key: &str, i: usize) -> NewWebhook {
     NewWebhook {
@@ -388,14 +411,7 @@ async fn a_failed_job_insert_stores_neither_on_postgres() {
 /// named by exactly one job. Rounds of concurrent deliveries until a group job is seen (the
 /// first round nearly always has one; a round whose deliveries all committed alone has none).
 async fn concurrent_deliveries_share_a_job(store: DieselStore) {
-    fn many(template: NewJob, ids: &[WebhookId]) -> NewJob {
-        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-        NewJob {
-            payload: serde_json::json!({ "webhooks": ids }),
-            ..template
-        }
-    }
-    let job = webhook_job("process_webhook").with_group(many);
+    let job = group_webhook_job();
     for round in 0..10 {
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..64usize {
@@ -417,16 +433,12 @@ async fn concurrent_deliveries_share_a_job(store: DieselStore) {
             .expect("claim");
         let mut named = Vec::new();
         for job in &jobs {
-            match (job.payload.get("webhook"), job.payload.get("webhooks")) {
-                (Some(id), None) => named.push(id.as_i64().expect("an id")),
-                (None, Some(ids)) => {
-                    let ids = ids.as_array().expect("a list");
-                    assert!(ids.len() >= 2, "a group job of one: {job:?}");
-                    assert_eq!(job.dedupe_key, None, "{job:?}");
-                    named.extend(ids.iter().map(|id| id.as_i64().expect("an id")));
-                }
-                _ => panic!("a job naming no delivery: {job:?}"),
+            let ids = named_by(job);
+            if job.payload.get("webhooks").is_some() {
+                assert!(ids.len() >= 2, "a group job of one: {job:?}");
+                assert_eq!(job.dedupe_key, None, "{job:?}");
             }
+            named.extend(ids);
         }
         assert_eq!(
             named.len(),
@@ -461,10 +473,7 @@ async fn concurrent_deliveries_share_a_job_on_postgres() {
 /// no job names a delivery stored before (its work was queued then). A round of only
 /// redeliveries queues no job.
 async fn redeliveries_in_a_group_keep_one_row_and_queue_no_job(store: DieselStore) {
-    let job = webhook_job("process_webhook").with_group(|template, ids| NewJob {
-        payload: serde_json::json!({ "webhooks": ids.iter().map(|id| id.0).collect::<Vec<_>>() }),
-        ..template
-    });
+    let job = group_webhook_job();
     let mut before = std::collections::BTreeMap::new();
     for k in (0..32).filter(|k| k % 2 == 0) {
         let key = format!("again-{k}");
@@ -520,19 +529,7 @@ async fn redeliveries_in_a_group_keep_one_row_and_queue_no_job(store: DieselStor
         .claim_jobs("checker", 1_000, TimeDelta::seconds(30), t(0))
         .await
         .expect("claim");
-    let mut named = Vec::new();
-    for job in &jobs {
-        match (job.payload.get("webhook"), job.payload.get("webhooks")) {
-            (Some(id), None) => named.push(id.as_i64().expect("an id")),
-            (None, Some(ids)) => named.extend(
-                ids.as_array()
-                    .expect("a list")
-                    .iter()
-                    .map(|id| id.as_i64().expect("an id")),
-            ),
-            _ => panic!("a job naming no delivery: {job:?}"),
-        }
-    }
+    let named: Vec<i64> = jobs.iter().flat_map(named_by).collect();
     for id in &new {
         let times = named.iter().filter(|n| *n == id).count();
         assert_eq!(times, 1, "delivery {id} named {times} times: {jobs:?}");

@@ -366,6 +366,65 @@ async fn small_group_jobs_batched_together_give_the_same_rosters_as_one_by_one_p
     same_rosters_as_one_by_one(7, Processing::SmallGroupJobs).await;
 }
 
+/// A `process_webhooks` job is processed in batches of the store's `webhook_batch_size`: each
+/// shared insert of participant events holds at most that many, and full batches have
+/// exactly that many (the default, 16, would give larger ones here).
+#[tokio::test]
+async fn a_group_job_is_processed_in_batches_of_the_stores_size() {
+    let inner = MemoryStore::new();
+    let sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = sizes.clone();
+    let store = FaultyStore::new(inner.clone(), move |write| {
+        if let Write::ParticipantEvents(events) = write {
+            seen.lock().unwrap().push(events.len());
+        }
+        false
+    })
+    .with_webhook_batch_size(5);
+    let w = World::with(Options {
+        store: Some(Arc::new(store)),
+        ..Options::default()
+    })
+    .await;
+    let start = service_support::whole_seconds(Utc::now() - TimeDelta::hours(3));
+    let (_, _, timeline) = w.typical_class(14, start).await;
+    w.deliver_timeline(&timeline, None).await;
+    let now = w.now();
+    let stored = inner
+        .list_unprocessed_webhooks(now + TimeDelta::days(1), 100_000)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = stored.iter().map(|hook| hook.id.0).collect();
+    assert!(ids.len() > 16, "more than one default batch: {}", ids.len());
+    // Only the group job runs (the memory store queued one job per delivery).
+    inner
+        .claim_jobs("elsewhere", 100_000, TimeDelta::days(30), now)
+        .await
+        .unwrap();
+    inner
+        .enqueue_job(
+            &NewJob::new(
+                "process_webhooks",
+                serde_json::json!({ "job": "process_webhooks", "webhooks": ids }),
+                now,
+            ),
+            now,
+        )
+        .await
+        .unwrap();
+    sizes.lock().unwrap().clear();
+
+    let report = w.attend.run_pending_jobs().await.unwrap();
+    assert_eq!(report.failed, 0, "{report:?}");
+    let sizes = sizes.lock().unwrap().clone();
+    assert_eq!(sizes.iter().max(), Some(&5), "event inserts: {sizes:?}");
+    let waiting = inner
+        .list_unprocessed_webhooks(now + TimeDelta::days(1), 10)
+        .await
+        .unwrap();
+    assert!(waiting.is_empty(), "every delivery processed: {waiting:?}");
+}
+
 /// A delivery whose processing keeps failing (its event cannot be stored) must not hold back
 /// the others of its `process_webhooks` job, nor those batched with it; when the job has used
 /// its attempts, that delivery alone is marked failed, with the reason.

@@ -27,12 +27,14 @@ pub enum Write<'a> {
 
 /// Forwards every call to `inner`, except a [`Write`] for which `fails` answers `true`: that
 /// one fails as unavailable storage (retryable) and changes nothing. Counts the claims that
-/// leased at least one job in `working_claims`.
+/// leased at least one job in `working_claims`. Asks for the worker batch size set by
+/// [`with_webhook_batch_size`](Self::with_webhook_batch_size), or `inner`'s.
 #[derive(Clone)]
 pub struct FaultyStore {
     pub inner: MemoryStore,
     pub working_claims: Arc<AtomicUsize>,
     fails: Arc<dyn Fn(Write<'_>) -> bool + Send + Sync>,
+    webhook_batch_size: Option<usize>,
 }
 
 impl FaultyStore {
@@ -44,6 +46,16 @@ impl FaultyStore {
             inner,
             working_claims: Arc::default(),
             fails: Arc::new(fails),
+            webhook_batch_size: None,
+        }
+    }
+
+    /// The same store, answering `size` to `webhook_batch_size`.
+    #[allow(dead_code)] // Not every test binary that includes this module uses it.
+    pub fn with_webhook_batch_size(self, size: usize) -> Self {
+        Self {
+            webhook_batch_size: Some(size),
+            ..self
         }
     }
 
@@ -195,6 +207,10 @@ impl WebhookInbox for FaultyStore {
     }
     async fn purge_webhook_bodies(&self, older_than: DateTime<Utc>) -> StoreResult<u64> {
         self.inner.purge_webhook_bodies(older_than).await
+    }
+    fn webhook_batch_size(&self) -> usize {
+        self.webhook_batch_size
+            .unwrap_or_else(|| self.inner.webhook_batch_size())
     }
 }
 

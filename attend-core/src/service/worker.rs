@@ -47,9 +47,9 @@ enum Work {
 }
 
 impl Work {
-    /// Splits claimed jobs into tasks: webhook jobs in batches of up to `batch_size` deliveries (a
-    /// job's deliveries never split between batches), a `process_webhooks` job naming more
-    /// than that alone, every other job alone.
+    /// Splits claimed jobs into tasks: webhook jobs in batches of up to `batch_size`
+    /// deliveries (a job's deliveries never split between batches), a `process_webhooks` job
+    /// naming more than that alone, every other job alone.
     fn split(jobs: Vec<StoredJob>, batch_size: usize) -> Vec<Work> {
         let mut work = Vec::new();
         let mut batch: Vec<(StoredJob, Vec<WebhookId>)> = Vec::new();
@@ -764,7 +764,7 @@ mod tests {
         // Quiet, or below the threshold: the whole capacity.
         assert_eq!(worker_capacity(64, 16, 0), 64);
         assert_eq!(worker_capacity(64, 16, 15), 64);
-        // A burst: one batch at a time, never nothing.
+        // A burst: at most the burst share, never nothing.
         assert_eq!(worker_capacity(64, 16, 16), BURST_CAPACITY);
         assert_eq!(worker_capacity(64, 16, 10_000), BURST_CAPACITY);
         // A capacity already below one batch stays as configured.

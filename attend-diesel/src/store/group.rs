@@ -552,7 +552,11 @@ impl DieselStore {
                     }
                     Err(err) => {
                         crate::pool::flag_if_lost(&mut conn, &err);
-                        tracing::debug!(error = %err, members = group.len(), "deliveries inserted together failed; members run alone");
+                        tracing::debug!(
+                            error = %err,
+                            members = group.len(),
+                            "deliveries inserted together failed; members run alone"
+                        );
                         for member in group {
                             member.unfinished(Unfinished::RunAlone);
                         }
